@@ -1,0 +1,72 @@
+import { then } from './maybe.js'
+import type { Storage } from './storage.js'
+import type {
+  MaybePromise,
+  Outcome,
+  StatusListener,
+  StatusRecord,
+  StorageCapabilities,
+  WindowCounts,
+} from './types.js'
+
+/**
+ * A starting point for a custom backend: implement the required methods and inherit
+ * `record` and `recordBatch` (write, then read the counts), plus a listener set for
+ * backends that push status changes. Every default stays synchronous when the methods
+ * it builds on are.
+ */
+export abstract class BaseStorage implements Storage {
+  abstract readonly name: string
+  abstract readonly capabilities: StorageCapabilities
+
+  abstract getStatus(circuit: string): MaybePromise<StatusRecord | null>
+  abstract setStatus(circuit: string, record: StatusRecord): MaybePromise<void>
+  abstract recordSuccess(circuit: string, durationMs: number): MaybePromise<void>
+  abstract recordFailure(circuit: string, durationMs: number): MaybePromise<void>
+  abstract successCount(circuit: string, windowMs: number): MaybePromise<number>
+  abstract failureCount(circuit: string, windowMs: number): MaybePromise<number>
+  abstract clear(circuit: string): MaybePromise<void>
+  abstract clearAll(): MaybePromise<void>
+
+  /** Listeners registered through `subscribe`; backends that push call `notify`. */
+  protected readonly listeners = new Set<StatusListener>()
+
+  /** Counts one outcome, then answers both counts over the window. */
+  record(circuit: string, outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts> {
+    const written =
+      outcome === 'failure' ? this.recordFailure(circuit, durationMs) : this.recordSuccess(circuit, durationMs)
+    return then(written, () => this.counts(circuit, windowMs))
+  }
+
+  /** Counts a batch of outcomes one by one (backends override with one trip), then answers the counts. */
+  recordBatch(circuit: string, batch: WindowCounts, windowMs: number): MaybePromise<WindowCounts> {
+    let pending: MaybePromise<void> = undefined
+    for (let i = 0; i < batch.failures; i++) pending = then(pending, () => this.recordFailure(circuit, 0))
+    for (let i = 0; i < batch.successes; i++) pending = then(pending, () => this.recordSuccess(circuit, 0))
+    return then(pending, () => this.counts(circuit, windowMs))
+  }
+
+  /** Both counts over the window. */
+  protected counts(circuit: string, windowMs: number): MaybePromise<WindowCounts> {
+    return then(this.failureCount(circuit, windowMs), (failures) =>
+      then(this.successCount(circuit, windowMs), (successes) => ({ failures, successes })),
+    )
+  }
+
+  /** Tells every listener of a status write; a listener that throws cannot stop the others. */
+  protected notify(circuit: string, record: StatusRecord): void {
+    for (const listener of this.listeners) {
+      try {
+        listener({ circuit, record })
+      } catch {
+        // A listener's failure is its own; the write already happened.
+      }
+    }
+  }
+
+  /** Adds a status listener; answers the function that removes it. */
+  protected addListener(listener: StatusListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}

@@ -1,0 +1,182 @@
+import type { CircuitState } from './types.js'
+
+/** Every code a `BreakerError` can carry. */
+export type BreakerErrorCode =
+  | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_CIRCUIT_BULKHEAD'
+  | 'ERR_CIRCUIT_TIMEOUT'
+  | 'ERR_STORAGE'
+  | 'ERR_STORAGE_TIMEOUT'
+  | 'ERR_CONFIGURATION'
+
+// A brand on the instance, not the prototype chain, so the guards work across two copies of core.
+const BRAND = Symbol.for('@breaker/core/error')
+
+function hasCode(error: unknown, ...codes: BreakerErrorCode[]): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[BRAND] === true &&
+    codes.includes((error as { code: BreakerErrorCode }).code)
+  )
+}
+
+/** Base class of every error @breaker throws; `code` says which kind. */
+export class BreakerError extends Error {
+  /** Machine-readable kind of error. */
+  readonly code: BreakerErrorCode
+
+  constructor(code: BreakerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+}
+
+/** Why a call was turned away without running. */
+export type RejectReason = 'open' | 'half_open_full' | 'bulkhead'
+
+/** Thrown when a circuit rejects a call: it is open, or half_open with every probe permit taken. */
+export class CircuitOpenError extends BreakerError {
+  /** Name of the circuit that rejected the call. */
+  readonly circuit: string
+  /** When the circuit opened (epoch ms), if known. */
+  readonly openedAt: number | null
+  /** `'open'` or `'half_open_full'`. */
+  readonly reason: 'open' | 'half_open_full'
+
+  constructor(circuit: string, openedAt: number | null, reason: 'open' | 'half_open_full' = 'open') {
+    super(
+      'ERR_CIRCUIT_OPEN',
+      reason === 'open'
+        ? `[@breaker/core] circuit '${circuit}' is open`
+        : `[@breaker/core] circuit '${circuit}' is half_open and every probe permit is taken`,
+    )
+    this.circuit = circuit
+    this.openedAt = openedAt
+    this.reason = reason
+  }
+}
+
+/** Thrown when a call is turned away because `maxConcurrent` calls are already running. */
+export class CircuitBulkheadError extends BreakerError {
+  /** Name of the circuit. */
+  readonly circuit: string
+  /** The configured limit. */
+  readonly maxConcurrent: number
+
+  constructor(circuit: string, maxConcurrent: number) {
+    super('ERR_CIRCUIT_BULKHEAD', `[@breaker/core] circuit '${circuit}' already runs ${maxConcurrent} calls (maxConcurrent)`)
+    this.circuit = circuit
+    this.maxConcurrent = maxConcurrent
+  }
+}
+
+/** Thrown when a call outlives the circuit's `timeout`; the call's signal was aborted. */
+export class CircuitTimeoutError extends BreakerError {
+  /** Name of the circuit. */
+  readonly circuit: string
+  /** The deadline that passed (ms). */
+  readonly timeoutMs: number
+
+  constructor(circuit: string, timeoutMs: number) {
+    super('ERR_CIRCUIT_TIMEOUT', `[@breaker/core] call on circuit '${circuit}' timed out after ${timeoutMs} ms`)
+    this.circuit = circuit
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** A storage operation failed; `cause` holds the backend's own error. */
+export class StorageError extends BreakerError {
+  /** Backend name (`storage.name`). */
+  readonly storage: string
+  /** The contract method that failed, e.g. `'getStatus'`. */
+  readonly operation: string
+  /** The circuit concerned, when there is one. */
+  readonly circuit: string | undefined
+
+  constructor(
+    storage: string,
+    operation: string,
+    message: string,
+    options?: { cause?: unknown; circuit?: string | undefined; code?: 'ERR_STORAGE' | 'ERR_STORAGE_TIMEOUT' },
+  ) {
+    super(options?.code ?? 'ERR_STORAGE', message, options)
+    this.storage = storage
+    this.operation = operation
+    this.circuit = options?.circuit
+  }
+
+  /** Wraps any thrown value as a `StorageError`, leaving one that already is untouched. */
+  static from(error: unknown, storage: string, operation: string, circuit?: string): StorageError {
+    if (isStorageError(error)) return error
+    const detail = error instanceof Error ? error.message : String(error)
+    return new StorageError(storage, operation, `[@breaker/core] storage '${storage}' failed in ${operation}: ${detail}`, {
+      cause: error,
+      circuit,
+    })
+  }
+}
+
+/** A storage operation did not answer within its deadline and was abandoned. */
+export class StorageTimeoutError extends StorageError {
+  /** The deadline that passed (ms). */
+  readonly timeoutMs: number
+
+  constructor(storage: string, operation: string, timeoutMs: number, circuit?: string) {
+    super(storage, operation, `[@breaker/core] storage '${storage}' did not answer ${operation} within ${timeoutMs} ms`, {
+      code: 'ERR_STORAGE_TIMEOUT',
+      circuit,
+    })
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** An option is missing or out of range; thrown at construction, naming the option and the value. */
+export class ConfigurationError extends BreakerError {
+  /** Dotted path of the option, e.g. `'threshold.failures'`. */
+  readonly option: string
+  /** The value received. */
+  readonly received: unknown
+
+  constructor(option: string, expectation: string, received: unknown, scope = '@breaker/core') {
+    super('ERR_CONFIGURATION', `[${scope}] ${option} ${expectation}, got ${describe(received)}`)
+    this.option = option
+    this.received = received
+  }
+}
+
+/** Renders a received value for an error message: strings quoted, objects as JSON. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (typeof value === 'object' && value !== null) {
+    try {
+      return JSON.stringify(value)
+    } catch {
+      return Object.prototype.toString.call(value)
+    }
+  }
+  return String(value)
+}
+
+/** True for any error thrown by @breaker, from any copy of the package. */
+export const isBreakerError = (error: unknown): error is BreakerError =>
+  hasCode(error, 'ERR_CIRCUIT_OPEN', 'ERR_CIRCUIT_BULKHEAD', 'ERR_CIRCUIT_TIMEOUT', 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT', 'ERR_CONFIGURATION')
+/** True for `CircuitOpenError`. */
+export const isCircuitOpenError = (error: unknown): error is CircuitOpenError => hasCode(error, 'ERR_CIRCUIT_OPEN')
+/** True for `CircuitBulkheadError`. */
+export const isCircuitBulkheadError = (error: unknown): error is CircuitBulkheadError => hasCode(error, 'ERR_CIRCUIT_BULKHEAD')
+/** True for `CircuitTimeoutError`. */
+export const isCircuitTimeoutError = (error: unknown): error is CircuitTimeoutError => hasCode(error, 'ERR_CIRCUIT_TIMEOUT')
+/** True for `StorageError` and its subclass `StorageTimeoutError`. */
+export const isStorageError = (error: unknown): error is StorageError => hasCode(error, 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT')
+/** True for `StorageTimeoutError`. */
+export const isStorageTimeoutError = (error: unknown): error is StorageTimeoutError => hasCode(error, 'ERR_STORAGE_TIMEOUT')
+/** True for `ConfigurationError`. */
+export const isConfigurationError = (error: unknown): error is ConfigurationError => hasCode(error, 'ERR_CONFIGURATION')
+
+/** A state name is valid when it is one of the three persisted strings. */
+export const isCircuitState = (value: unknown): value is CircuitState =>
+  value === 'closed' || value === 'open' || value === 'half_open'

@@ -1,0 +1,40 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { defineConfig } from 'vitest/config'
+
+const root = import.meta.dirname
+
+/** Every workspace package that has a `test/` folder becomes one vitest project. */
+function workspaceDirs(): string[] {
+  return ['packages', 'apps'].flatMap((group) => {
+    const base = join(root, group)
+    if (!existsSync(base)) return []
+    return readdirSync(base).map((name) => join(base, name))
+  })
+}
+
+// Tests import `@breaker/*` from source so they never depend on a stale build;
+// only tests that spawn child processes load the built `dist`.
+const alias = Object.fromEntries(
+  workspaceDirs()
+    .filter((dir) => existsSync(join(dir, 'src/index.ts')) && dir.includes('packages'))
+    .map((dir) => [`@breaker/${dir.split('/').pop()}`, resolve(dir, 'src/index.ts')]),
+)
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: workspaceDirs()
+      .filter((dir) => existsSync(join(dir, 'test')))
+      .map((dir) => ({
+        extends: true,
+        test: {
+          name: dir.split('/').pop()!,
+          root: dir,
+          include: ['test/**/*.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      })),
+  },
+})
