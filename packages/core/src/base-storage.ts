@@ -1,5 +1,5 @@
-import { then } from './maybe.js'
 import type { Storage } from './storage.js'
+import { readCounts, writeManyThenCount, writeThenCount } from './storage-ops.js'
 import type {
   MaybePromise,
   Outcome,
@@ -33,24 +33,17 @@ export abstract class BaseStorage implements Storage {
 
   /** Counts one outcome, then answers both counts over the window. */
   record(circuit: string, outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts> {
-    const written =
-      outcome === 'failure' ? this.recordFailure(circuit, durationMs) : this.recordSuccess(circuit, durationMs)
-    return then(written, () => this.counts(circuit, windowMs))
+    return writeThenCount(this, circuit, outcome, durationMs, windowMs)
   }
 
-  /** Counts a batch of outcomes one by one (backends override with one trip), then answers the counts. */
+  /** Counts a batch one outcome at a time (backends override with one trip), then answers the counts. */
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): MaybePromise<WindowCounts> {
-    let pending: MaybePromise<void> = undefined
-    for (let i = 0; i < batch.failures; i++) pending = then(pending, () => this.recordFailure(circuit, 0))
-    for (let i = 0; i < batch.successes; i++) pending = then(pending, () => this.recordSuccess(circuit, 0))
-    return then(pending, () => this.counts(circuit, windowMs))
+    return writeManyThenCount(this, circuit, batch, windowMs)
   }
 
   /** Both counts over the window. */
   protected counts(circuit: string, windowMs: number): MaybePromise<WindowCounts> {
-    return then(this.failureCount(circuit, windowMs), (failures) =>
-      then(this.successCount(circuit, windowMs), (successes) => ({ failures, successes })),
-    )
+    return readCounts(this, circuit, windowMs)
   }
 
   /** Tells every listener of a status write; a listener that throws cannot stop the others. */
@@ -64,9 +57,11 @@ export abstract class BaseStorage implements Storage {
     }
   }
 
-  /** Adds a status listener; answers the function that removes it. */
+  /** Adds a status listener; answers the function that removes it. Backends expose it as `subscribe`. */
   protected addListener(listener: StatusListener): () => void {
     this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
   }
 }

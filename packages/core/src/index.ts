@@ -31,7 +31,7 @@ export {
   isStorageTimeoutError,
 } from './errors.js'
 export type { BreakerErrorCode, RejectReason } from './errors.js'
-export { attempt, isThenable, then } from './maybe.js'
+export { andThen, attempt, isThenable } from './maybe.js'
 export { NullStorage } from './null-storage.js'
 export type { Storage } from './storage.js'
 export type {
@@ -47,3 +47,22 @@ export type {
   StorageCapabilities,
   WindowCounts,
 } from './types.js'
+export { Circuit } from './circuit.js'
+export type { CircuitStats, SyncInput } from './circuit.js'
+export { Registry, configure, defaultRegistry as registry } from './registry.js'
+export type { ConfigureOptions, ImportResult, RegistryOptions } from './registry.js'
+export { SNAPSHOT_VERSION } from './snapshot.js'
+export type { CircuitSnapshot, RegistrySnapshot } from './snapshot.js'
+export type {
+  AbsoluteThreshold,
+  BatchOptions,
+  BeforeTransitionHook,
+  CircuitHooks,
+  CircuitOptions,
+  Fallback,
+  FallbackContext,
+  FallbackFn,
+  RateThreshold,
+  StorageErrorContext,
+  Threshold,
+} from './options.js'

@@ -8,8 +8,9 @@ export function isThenable<T>(value: MaybePromise<T>): value is Promise<T> {
 /**
  * Applies `fn` to a value that may or may not be a promise, staying synchronous when it is
  * not: the helper that lets a circuit on in-process storage run without a single `await`.
+ * (Not named `then`: a module exporting `then` turns its namespace into a thenable.)
  */
-export function then<T, R>(value: MaybePromise<T>, fn: (value: T) => MaybePromise<R>): MaybePromise<R> {
+export function andThen<T, R>(value: MaybePromise<T>, fn: (value: T) => MaybePromise<R>): MaybePromise<R> {
   return isThenable(value) ? value.then(fn) : fn(value)
 }
 

@@ -1,0 +1,117 @@
+import type { Registry } from './registry.js'
+import type { StorageError } from './errors.js'
+import type { RejectMessage, TransitionMessage } from './channels.js'
+import type { Storage } from './storage.js'
+import type { CircuitState, Clock } from './types.js'
+
+/** Opens after `failures` counted failures within the last `within` ms. */
+export interface AbsoluteThreshold {
+  /** Counted failures that open the circuit (a positive integer). */
+  failures: number
+  /** Window the failures are counted over (ms). */
+  within: number
+}
+
+/** Opens when the share of failures over the last `within` ms reaches `failureRate`, once `minimumCalls` were seen. */
+export interface RateThreshold {
+  /** Share of failures that opens the circuit, in (0, 1]. */
+  failureRate: number
+  /** Calls needed in the window before the rate is judged (a positive integer). */
+  minimumCalls: number
+  /** Window the calls are counted over (ms). */
+  within: number
+}
+
+/** When a circuit opens. */
+export type Threshold = AbsoluteThreshold | RateThreshold
+
+/** What a function fallback is told about the failure it stands in for. */
+export interface FallbackContext {
+  /** Circuit name. */
+  circuit: string
+  /** State the call saw. */
+  state: CircuitState
+}
+
+/** A function fallback, called with the error it replaces. */
+export type FallbackFn<T> = (error: unknown, context: FallbackContext) => T | PromiseLike<T>
+
+/** A function, a static value, or an ordered list of them, tried in turn. */
+export type Fallback<T = unknown> = FallbackFn<T> | T | ReadonlyArray<FallbackFn<T> | T>
+
+/** Coalesces outcome writes: a batch is written every `interval` ms or at `maxSize` outcomes. */
+export interface BatchOptions {
+  /** Longest a counted outcome waits before it is written (ms). */
+  interval: number
+  /** Outcomes that trigger a write at once. */
+  maxSize: number
+}
+
+/** Where a storage failure happened, for the `storageError` hook. */
+export interface StorageErrorContext {
+  /** Circuit name. */
+  circuit: string
+  /** Contract method that failed. */
+  operation: string
+}
+
+/**
+ * Called before a transition is written. May be async (a pessimistic lock goes here); if it
+ * answers a function, that function is called once the transition is written (release the lock).
+ * A hook that throws is reported and the transition goes on: compare-and-set still guards it.
+ */
+export type BeforeTransitionHook = (event: TransitionMessage) => unknown
+
+/** Hooks; none of them can break a call: a throw is caught and reported on `breaker:circuit:hook_error`. */
+export interface CircuitHooks {
+  /** The circuit opened (fired by the one instance whose write won). */
+  open?: (event: TransitionMessage) => unknown
+  /** The circuit closed. */
+  close?: (event: TransitionMessage) => unknown
+  /** The circuit went half_open. */
+  halfOpen?: (event: TransitionMessage) => unknown
+  /** A call was rejected without running. */
+  reject?: (event: RejectMessage) => unknown
+  /** Any transition, after the specific hook. */
+  stateChange?: (event: TransitionMessage) => unknown
+  /** Before a transition is written; see {@link BeforeTransitionHook}. */
+  beforeTransition?: BeforeTransitionHook
+  /** A storage operation failed (the seed's on_storage_error); `useStorage` may be called from here. */
+  storageError?: (error: StorageError, context: StorageErrorContext) => unknown
+}
+
+/** Options of a {@link Circuit}; every time is in milliseconds, every timestamp epoch ms. */
+export interface CircuitOptions<T = unknown> {
+  /** Where state lives; defaults to the registry's `defaultStorage` (see `configure`). */
+  storage?: Storage
+  /** When the circuit opens. Default `{ failures: 5, within: 60_000 }`. */
+  threshold?: Threshold
+  /** How long an open circuit waits before letting a probe through (ms). Default 60 000. */
+  resetAfter?: number
+  /** Spread of the reset delay: it is drawn from `[(1 - jitter) · resetAfter, resetAfter]`. Default 0.25. */
+  jitter?: number
+  /** Probes allowed in flight at once while half_open. Default 1. */
+  halfOpenCalls?: number
+  /** Consecutive probe successes that close the circuit. Default 1. */
+  successThreshold?: number
+  /** Per-call deadline (ms); the call's signal is aborted and it counts as a failure. Default: none. */
+  timeout?: number
+  /** Bulkhead: calls allowed to run at once; rejections are not failures. Default: unlimited. */
+  maxConcurrent?: number
+  /** Which errors count as failures. Default: every error. */
+  isFailure?: (error: unknown) => boolean
+  /** Served instead of an error for open or bulkhead rejections and counted failures. */
+  fallback?: Fallback<T>
+  /** How long a read of the shared status is trusted (ms); 0 reads it before every call. Default 0. */
+  stateCacheTtl?: number
+  /** Coalesce outcome writes. Default: off (every outcome is written at once). */
+  batch?: BatchOptions | false
+  /** Event hooks. */
+  on?: CircuitHooks
+  /** Epoch ms clock. Default `Date.now`. */
+  clock?: Clock
+  /** Registry to join; `false` joins none. Default: the default `registry`. */
+  registry?: Registry | false
+  /** On a storage failure: `'open'` lets the call proceed as if closed (default), `'throw'` rejects it. */
+  onStorageFailure?: 'open' | 'throw'
+}
