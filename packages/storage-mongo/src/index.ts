@@ -1,0 +1,8 @@
+export { MongoStorage } from './mongo-storage.js'
+export type { MongoStorageCollections, MongoStorageOptions } from './options.js'
+export type { MongoStorageCreateOptions } from './create.js'
+export { supportsChangeStreams } from './detect.js'
+export { MONGO_CHANNELS } from './corrupt.js'
+export type { ChangeStreamErrorReport, CorruptDocumentReport } from './corrupt.js'
+export { BUCKET_KEY_INDEX, BUCKET_TTL_INDEX, bucketIndexSpecs } from './indexes.js'
+export type { BucketDocument, LeaseDocument, LeaseHolder, StatusDocument } from './documents.js'
