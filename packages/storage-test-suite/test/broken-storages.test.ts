@@ -1,0 +1,224 @@
+import { NullStorage } from '@breaker/core'
+import type { Clock, EventLogEntry, ProbeLease, StatusRecord, Storage, StorageCapabilities } from '@breaker/core'
+import { describe, expect, it } from 'vitest'
+import { conformanceChecks, runCheck } from '@breaker/storage-test-suite'
+import type { ConformanceCheck, ConformanceOptions } from '@breaker/storage-test-suite'
+import { ReferenceStorage } from './fixtures/reference-storage.js'
+
+class CasAlwaysWins extends ReferenceStorage {
+  override compareAndSetStatus(circuit: string, _expected: number, record: StatusRecord): boolean {
+    this.setStatus(circuit, record)
+    return true
+  }
+}
+
+class CasNotifiesOnFailure extends ReferenceStorage {
+  override compareAndSetStatus(circuit: string, expected: number, record: StatusRecord): boolean {
+    this.notify(circuit, record)
+    if ((this.statuses.get(circuit)?.epoch ?? 0) !== expected) return false
+    this.statuses.set(circuit, record)
+    return true
+  }
+}
+
+class SetStatusKeepsHigherEpoch extends ReferenceStorage {
+  override setStatus(circuit: string, record: StatusRecord): void {
+    if ((this.statuses.get(circuit)?.epoch ?? 0) > record.epoch) return
+    super.setStatus(circuit, record)
+  }
+}
+
+class NeverExpires extends ReferenceStorage {
+  protected override count(circuit: string, type: 'success' | 'failure'): number {
+    return (this.events.get(circuit) ?? []).filter((e) => e.type === type).length
+  }
+}
+
+class WindowInSeconds extends ReferenceStorage {
+  protected override count(circuit: string, type: 'success' | 'failure', windowMs: number): number {
+    return super.count(circuit, type, windowMs * 1000)
+  }
+}
+
+class ExcludesNow extends ReferenceStorage {
+  protected override count(circuit: string, type: 'success' | 'failure', windowMs: number): number {
+    const now = this.clock()
+    return (this.events.get(circuit) ?? []).filter((e) => e.type === type && e.at < now && now - e.at <= windowMs).length
+  }
+}
+
+class RecordAnswersBeforeWriting extends ReferenceStorage {
+  override record(circuit: string, outcome: 'success' | 'failure', durationMs: number, windowMs: number) {
+    const before = this.counts(circuit, windowMs)
+    this.push(circuit, outcome, durationMs)
+    return before
+  }
+}
+
+class BatchCountsOnlyFailures extends ReferenceStorage {
+  override recordBatch(circuit: string, batch: { failures: number; successes: number }, windowMs: number) {
+    return super.recordBatch(circuit, { failures: batch.failures, successes: 0 }, windowMs)
+  }
+}
+
+// A key scheme that drops "odd" characters: distinct circuits collide.
+class NamesCollide extends ReferenceStorage {
+  private key = (name: string) => name.replace(/[^a-z0-9-]/gi, '')
+  override getStatus(c: string) { return super.getStatus(this.key(c)) }
+  override setStatus(c: string, r: StatusRecord) { super.setStatus(this.key(c), r) }
+  override recordFailure(c: string, d: number) { super.recordFailure(this.key(c), d) }
+  override failureCount(c: string, w: number) { return super.failureCount(this.key(c), w) }
+  override clear(c: string) { super.clear(this.key(c)) }
+}
+
+// clear treats the name as a glob, like a careless SCAN MATCH.
+class ClearIsAGlob extends ReferenceStorage {
+  override clear(circuit: string): void {
+    const escaped = circuit.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
+    const pattern = new RegExp(`^${escaped}$`)
+    for (const map of [this.statuses, this.events, this.leases]) {
+      for (const key of [...map.keys()]) if (pattern.test(key)) map.delete(key)
+    }
+  }
+}
+
+class ClearAllKeepsCounts extends ReferenceStorage {
+  override clearAll(): void {
+    this.statuses.clear()
+  }
+}
+
+// Read, yield, write: concurrent writers overwrite each other.
+class LosesConcurrentWrites extends ReferenceStorage {
+  private tallies = new Map<string, number>()
+  // Deliberately async and racy.
+  override async recordFailure(circuit: string): Promise<void> {
+    const current = this.tallies.get(circuit) ?? 0
+    await new Promise((resolve) => setImmediate(resolve))
+    this.tallies.set(circuit, current + 1)
+  }
+  override failureCount(circuit: string): number {
+    return this.tallies.get(circuit) ?? 0
+  }
+}
+
+class LeasesIgnoreMax extends ReferenceStorage {
+  override acquireProbe(circuit: string, _max: number, ttlMs: number): ProbeLease | null {
+    return super.acquireProbe(circuit, Number.POSITIVE_INFINITY, ttlMs)
+  }
+}
+
+// Counts permits instead of tracking them: a second release frees a permit it never held.
+class ReleaseCountsDown extends ReferenceStorage {
+  private held = new Map<string, number>()
+  override acquireProbe(circuit: string, max: number, ttlMs: number): ProbeLease | null {
+    const count = this.held.get(circuit) ?? 0
+    if (count >= max) return null
+    this.held.set(circuit, count + 1)
+    return { id: String(count), expiresAt: this.clock() + ttlMs, release: () => void this.held.set(circuit, (this.held.get(circuit) ?? 1) - 1) }
+  }
+}
+
+class LeasesNeverLapse extends ReferenceStorage {
+  override acquireProbe(circuit: string, max: number, ttlMs: number): ProbeLease | null {
+    return super.acquireProbe(circuit, max, ttlMs * 1_000_000)
+  }
+}
+
+class UnsubscribeDoesNothing extends ReferenceStorage {
+  override subscribe(listener: Parameters<ReferenceStorage['subscribe']>[0]): () => void {
+    this.listeners.add(listener)
+    return () => {}
+  }
+}
+
+class EventLogOldestFirst extends ReferenceStorage {
+  override eventLog(circuit: string, limit: number): EventLogEntry[] {
+    return (this.events.get(circuit) ?? []).slice(0, limit)
+  }
+}
+
+class BadCapabilities extends ReferenceStorage {
+  override readonly capabilities = { scope: 'galaxy', atomic: true, cas: true, leases: true, subscribe: true } as unknown as StorageCapabilities
+}
+
+class ForgetfulButRemembers extends ReferenceStorage {}
+
+type Make = (clock: Clock) => Storage
+
+const cases: Array<[string, Make, string, ConformanceOptions?]> = [
+  ['compareAndSetStatus always wins', (c) => new CasAlwaysWins(c), 'compareAndSetStatus answers false and writes nothing when the stored epoch differs'],
+  ['compareAndSetStatus always wins (race)', (c) => new CasAlwaysWins(c), 'of 25 racing compareAndSetStatus calls with the stored epoch exactly one wins'],
+  ['a failed CAS notifies', (c) => new CasNotifiesOnFailure(c), 'a failed compareAndSetStatus pushes nothing'],
+  ['setStatus refuses a lower epoch', (c) => new SetStatusKeepsHigherEpoch(c), 'setStatus overwrites the previous record unconditionally (last writer wins, even a lower epoch)'],
+  ['counts never expire', (c) => new NeverExpires(c), 'windowMs is in milliseconds: outcomes older than the window are no longer counted'],
+  ['window read as seconds', (c) => new WindowInSeconds(c), 'a shorter window leaves out what a longer window includes'],
+  ['now excluded from the window', (c) => new ExcludesNow(c), 'an outcome recorded at this very moment is counted (the window includes now)'],
+  ['record answers before writing', (c) => new RecordAnswersBeforeWriting(c), 'record answers the counts over the window including the outcome it wrote'],
+  ['recordBatch drops successes', (c) => new BatchCountsOnlyFailures(c), 'recordBatch answers the counts over the window including the whole batch'],
+  ['names collide', (c) => new NamesCollide(c), 'names with *, :, {, }, spaces, regex characters and unicode are kept apart'],
+  ['clear is a glob', (c) => new ClearIsAGlob(c), 'names with *, :, {, }, spaces, regex characters and unicode are kept apart'],
+  ['clearAll keeps counts', (c) => new ClearAllKeepsCounts(c), 'clearAll forgets every circuit, and circuits work again afterwards'],
+  ['concurrent writes lost', (c) => new LosesConcurrentWrites(c), '500 concurrent recordFailure/recordSuccess calls are all counted exactly'],
+  ['leases ignore max', (c) => new LeasesIgnoreMax(c), 'acquireProbe hands out at most max permits and null beyond'],
+  ['release counts down', (c) => new ReleaseCountsDown(c), 'releasing a permit twice frees only one permit'],
+  ['leases never lapse', (c) => new LeasesNeverLapse(c), 'a permit lapses after ttlMs of injected time'],
+  ['unsubscribe does nothing', (c) => new UnsubscribeDoesNothing(c), 'unsubscribe stops delivery to that listener only'],
+  ['event log oldest first', (c) => new EventLogOldestFirst(c), 'eventLog answers the outcomes newest first with their type, time and duration'],
+  ['capabilities malformed', (c) => new BadCapabilities(c), 'name is a non-empty string and capabilities is well formed'],
+  ['declared forgetful but remembers', (c) => new ForgetfulButRemembers(c), 'every method answers null, 0 or nothing without throwing (persistent: false)', { persistent: false }],
+]
+
+function find(title: string): ConformanceCheck {
+  const check = conformanceChecks.find((candidate) => candidate.title === title)
+  if (!check) throw new Error(`no check titled ${title}`)
+  return check
+}
+
+describe('the suite fails against broken storages', () => {
+  for (const [what, make, title, options] of cases) {
+    it(`fails when ${what}: "${title}"`, async () => {
+      const check = find(title)
+      await expect(runCheck(check, ({ clock }) => make(clock), options, expect)).rejects.toThrow()
+      // The same check passes against a correct storage, so the failure is the bug's.
+      const correct: Make = options?.persistent === false ? () => new NullStorage() : (clock) => new ReferenceStorage(clock)
+      await runCheck(check, ({ clock }) => correct(clock), options, expect)
+    })
+  }
+})
+
+describe('runCheck', () => {
+  it('rejects, naming the reason, when the check does not apply to the storage', async () => {
+    const check = find('acquireProbe hands out at most max permits and null beyond')
+    class NoLeases extends ReferenceStorage {
+      override readonly capabilities = { ...new ReferenceStorage(() => 0).capabilities, leases: false }
+    }
+    await expect(runCheck(check, ({ clock }) => new NoLeases(clock), undefined, expect)).rejects.toThrow(
+      'capabilities.leases is false',
+    )
+  })
+
+  it('rejects options out of range with a ConfigurationError naming the option', async () => {
+    const check = find('counts are 0 for a circuit never written')
+    await expect(runCheck(check, ({ clock }) => new ReferenceStorage(clock), { granularityMs: 0 }, expect)).rejects.toThrow(
+      /granularityMs must be a finite number of milliseconds >= 1, got 0/,
+    )
+    await expect(
+      runCheck(check, ({ clock }) => new ReferenceStorage(clock), { granularityMs: 1000, maxWindowMs: 2000 }, expect),
+    ).rejects.toThrow(/maxWindowMs/)
+  })
+
+  it('tears each store down after the check, by default through close()', async () => {
+    let closed = 0
+    class Closable extends ReferenceStorage {
+      async close(): Promise<void> {
+        closed += 1
+      }
+    }
+    await runCheck(find('counts are 0 for a circuit never written'), ({ clock }) => new Closable(clock), undefined, expect)
+    expect(closed).toBe(1)
+    let tornDown = 0
+    await runCheck(find('counts are 0 for a circuit never written'), ({ clock }) => new Closable(clock), { teardown: () => void (tornDown += 1) }, expect)
+    expect([closed, tornDown]).toEqual([1, 1])
+  })
+})
