@@ -1,0 +1,79 @@
+import diagnostics from 'node:diagnostics_channel'
+import { CHANNELS } from '@breaker/core'
+import type { HookErrorMessage } from '@breaker/core'
+import type { FallbackChainEventName, FallbackChainEvents, FallbackChainListener } from './options.js'
+
+// Channels are created by name: Node hands back the same object core and subscribers use.
+const CHANNEL: { readonly [E in FallbackChainEventName]: diagnostics.Channel } = {
+  storage_operation: diagnostics.channel(CHANNELS.storageOperation),
+  storage_fallback: diagnostics.channel(CHANNELS.storageFallback),
+  storage_backend_skipped: diagnostics.channel(CHANNELS.storageBackendSkipped),
+  storage_backend_health: diagnostics.channel(CHANNELS.storageBackendHealth),
+  storage_chain_operation: diagnostics.channel(CHANNELS.storageChainOperation),
+}
+const hookErrors = diagnostics.channel(CHANNELS.hookError)
+
+type Listeners = { [E in FallbackChainEventName]?: Set<FallbackChainListener<E>> }
+
+/**
+ * The chain's events: each goes to the chain's own listeners and to its diagnostics channel.
+ * Callers ask {@link wants} before building a message, so an unobserved chain builds none and
+ * never reads a timer for a `durationMs` nobody will see.
+ */
+export class ChainEvents {
+  private readonly listeners: Listeners = {}
+  private listenerCount = 0
+
+  /** True when an event of this name would reach anyone. */
+  wants(name: FallbackChainEventName): boolean {
+    return CHANNEL[name].hasSubscribers || (this.listenerCount > 0 && (this.listeners[name]?.size ?? 0) > 0)
+  }
+
+  /** True when any event that carries a duration would reach anyone: then operations are timed. */
+  get timed(): boolean {
+    return (
+      this.listenerCount > 0 ||
+      CHANNEL.storage_operation.hasSubscribers ||
+      CHANNEL.storage_fallback.hasSubscribers ||
+      CHANNEL.storage_chain_operation.hasSubscribers
+    )
+  }
+
+  /** Delivers one event. A listener that throws is reported on `breaker:circuit:hook_error`, never to the caller. */
+  emit<E extends FallbackChainEventName>(name: E, message: FallbackChainEvents[E]): void {
+    const channel = CHANNEL[name]
+    if (channel.hasSubscribers) channel.publish(message)
+    const set = this.listeners[name]
+    if (set === undefined || set.size === 0) return
+    for (const listener of set) {
+      try {
+        listener(message)
+      } catch (error) {
+        if (hookErrors.hasSubscribers) {
+          const report: HookErrorMessage = {
+            circuit: (message as { circuit?: string }).circuit ?? '',
+            hook: name,
+            error,
+          }
+          hookErrors.publish(report)
+        }
+      }
+    }
+  }
+
+  /** Adds a listener; answers the function that removes it. */
+  on<E extends FallbackChainEventName>(name: E, listener: FallbackChainListener<E>): () => void {
+    let set = this.listeners[name] as Set<FallbackChainListener<E>> | undefined
+    if (set === undefined) {
+      set = new Set()
+      ;(this.listeners as Record<string, Set<FallbackChainListener<E>>>)[name] = set
+    }
+    if (!set.has(listener)) {
+      set.add(listener)
+      this.listenerCount++
+    }
+    return () => {
+      if (set.delete(listener)) this.listenerCount--
+    }
+  }
+}

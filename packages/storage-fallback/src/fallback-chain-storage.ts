@@ -1,0 +1,242 @@
+import { StorageError, isThenable } from '@breaker/core'
+import type {
+  EventLogEntry,
+  MaybePromise,
+  Outcome,
+  ProbeLease,
+  StatusListener,
+  StatusRecord,
+  Storage,
+  StorageCapabilities,
+  WindowCounts,
+} from '@breaker/core'
+import { chainFeatures } from './capabilities.js'
+import { resolveChain } from './config.js'
+import type { Backend } from './config.js'
+import { ChainEvents } from './events.js'
+import type { ChainDefinition, FallbackChainEventName, FallbackChainListener, FallbackChainOptions } from './options.js'
+import { CHAIN_NAME, ChainRouter } from './router.js'
+
+/** Health of one backend as the chain sees it. */
+export interface BackendHealthSnapshot {
+  /** Backend name. */
+  readonly backend: string
+  /** Position in the chain, 0 = primary. */
+  readonly backendIndex: number
+  /** False while the backend is skipped or on probation. */
+  readonly healthy: boolean
+  /** Failures in a row. */
+  readonly consecutiveFailures: number
+  /** Until when it is skipped (epoch ms), or `null` when healthy. */
+  readonly unhealthyUntil: number | null
+  /** Circuits whose state this backend missed and will be written back to it. */
+  readonly owedWriteBacks: number
+}
+
+/**
+ * A storage made of ordered backends: each operation goes to the first that answers within its
+ * deadline. A backend that fails `unhealthyAfter` times in a row is skipped for `unhealthyFor`
+ * ms. What lower backends learned while a higher one was away is written back to it when it
+ * answers again, the newest transition winning, so a trip during an outage is not forgotten.
+ *
+ * ```ts
+ * const storage = new FallbackChainStorage([
+ *   { storage: redis, timeout: 5 },
+ *   { storage: new MemoryStorage(), timeout: 2 },
+ *   { storage: new NullStorage(), timeout: 1 },
+ * ])
+ * ```
+ *
+ * @throws ConfigurationError for an empty chain, an entry without a storage, a timeout that is
+ *   not a positive number of ms, or a chain function answering anything but a non-empty array.
+ */
+export class FallbackChainStorage implements Storage {
+  /** `'fallback_chain'`, the seed's name for this storage. */
+  readonly name = CHAIN_NAME
+  /** What the backends honour together (see README, "Capabilities"). */
+  readonly capabilities: StorageCapabilities
+  /** CAS on the first backend that answers; offered when every stateful backend offers it. */
+  readonly compareAndSetStatus?: (circuit: string, expectedEpoch: number, record: StatusRecord) => MaybePromise<boolean>
+  /** A probe permit from the first backend that answers; offered when every stateful backend offers leases. */
+  readonly acquireProbe?: (circuit: string, max: number, ttlMs: number) => MaybePromise<ProbeLease | null>
+  /** Subscribes to every backend; offered when every stateful backend can push. */
+  readonly subscribe?: (listener: StatusListener) => () => void
+  /** The event log of the first backend that answers; offered when every stateful backend keeps one. */
+  readonly eventLog?: (circuit: string, limit: number) => MaybePromise<EventLogEntry[]>
+
+  private readonly backends: readonly Backend[]
+  private readonly router: ChainRouter
+  private readonly events = new ChainEvents()
+
+  /**
+   * @param backends The chain: `[{ storage, timeout }, …]`, `{ primary, fallback, final }`
+   *   (insertion order), or `({ timeout }) => [...]`, called once with the `timeout` option.
+   */
+  constructor(backends: ChainDefinition, options: FallbackChainOptions = {}) {
+    const resolved = resolveChain(backends, options)
+    this.backends = resolved.backends
+    this.router = new ChainRouter(this.backends, resolved.options, this.events)
+    const features = chainFeatures(this.backends)
+    this.capabilities = features.capabilities
+    const router = this.router
+    if (features.capabilities.cas) {
+      this.compareAndSetStatus = (circuit, expectedEpoch, record) =>
+        router.route('compareAndSetStatus', circuit, expectedEpoch, record) as MaybePromise<boolean>
+    }
+    if (features.capabilities.leases) {
+      this.acquireProbe = (circuit, max, ttlMs) =>
+        router.route('acquireProbe', circuit, max, ttlMs) as MaybePromise<ProbeLease | null>
+    }
+    if (features.capabilities.subscribe) this.subscribe = (listener) => this.subscribeAll(listener)
+    if (features.eventLog) {
+      this.eventLog = (circuit, limit) => router.route('eventLog', circuit, limit) as MaybePromise<EventLogEntry[]>
+    }
+  }
+
+  /** The status from the first backend that answers. */
+  getStatus(circuit: string): MaybePromise<StatusRecord | null> {
+    return this.router.route('getStatus', circuit, undefined, undefined, undefined) as MaybePromise<StatusRecord | null>
+  }
+  /** Writes the status to the first backend that answers. */
+  setStatus(circuit: string, record: StatusRecord): MaybePromise<void> {
+    return this.router.route('setStatus', circuit, record, undefined, undefined) as MaybePromise<void>
+  }
+  /** Counts one success (`durationMs`, ms) on the first backend that answers. */
+  recordSuccess(circuit: string, durationMs: number): MaybePromise<void> {
+    return this.router.route('recordSuccess', circuit, durationMs, undefined, undefined) as MaybePromise<void>
+  }
+  /** Counts one failure (`durationMs`, ms) on the first backend that answers. */
+  recordFailure(circuit: string, durationMs: number): MaybePromise<void> {
+    return this.router.route('recordFailure', circuit, durationMs, undefined, undefined) as MaybePromise<void>
+  }
+  /** Successes in the last `windowMs` ms, from the first backend that answers. */
+  successCount(circuit: string, windowMs: number): MaybePromise<number> {
+    return this.router.route('successCount', circuit, windowMs, undefined, undefined) as MaybePromise<number>
+  }
+  /** Failures in the last `windowMs` ms, from the first backend that answers. */
+  failureCount(circuit: string, windowMs: number): MaybePromise<number> {
+    return this.router.route('failureCount', circuit, windowMs, undefined, undefined) as MaybePromise<number>
+  }
+  /** Counts one outcome and answers the window's counts, on one backend (emulated where it lacks `record`). */
+  record(circuit: string, outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts> {
+    return this.router.route('record', circuit, outcome, durationMs, windowMs) as MaybePromise<WindowCounts>
+  }
+  /** Counts a batch and answers the window's counts, on one backend (emulated where it lacks `recordBatch`). */
+  recordBatch(circuit: string, batch: WindowCounts, windowMs: number): MaybePromise<WindowCounts> {
+    return this.router.route('recordBatch', circuit, batch, windowMs, undefined) as MaybePromise<WindowCounts>
+  }
+  /**
+   * Forgets the circuit on every backend not skipped, so none can serve it stale later; one
+   * that missed it is cleared when it answers again. Fails only when no backend answered.
+   */
+  clear(circuit: string): MaybePromise<void> {
+    return this.router.broadcast('clear', circuit)
+  }
+  /** Forgets every circuit on every backend not skipped (see `clear`). */
+  clearAll(): MaybePromise<void> {
+    return this.router.broadcast('clearAll', undefined)
+  }
+
+  /**
+   * The gem's `cleanup!`: clears every backend, skipped ones included, forgets every owed
+   * write-back and marks every backend healthy.
+   * @throws StorageError naming every backend whose `clearAll` failed (after trying them all).
+   */
+  cleanup(): MaybePromise<void> {
+    const failures: Array<[Backend, unknown]> = []
+    const finish = (): void => {
+      for (const backend of this.backends) {
+        const wasMarked = backend.health.marked
+        backend.health.reset()
+        this.router.writeBacks.ledgers[backend.index]!.reset()
+        if (wasMarked && this.events.wants('storage_backend_health')) {
+          this.events.emit('storage_backend_health', {
+            backend: backend.name,
+            backendIndex: backend.index,
+            healthy: true,
+            consecutiveFailures: 0,
+            unhealthyUntil: null,
+          })
+        }
+      }
+      if (failures.length === 0) return
+      const detail = failures.map(([b, e]) => `${b.name}: ${e instanceof Error ? e.message : String(e)}`).join('; ')
+      throw new StorageError(CHAIN_NAME, 'cleanup', `[@breaker/storage-fallback] cleanup failed on ${detail}`, {
+        cause: failures[0]![1],
+      })
+    }
+    const step = (k: number): MaybePromise<void> => {
+      for (; k < this.backends.length; k++) {
+        const backend = this.backends[k]!
+        let value: MaybePromise<unknown>
+        try {
+          value = this.router.guarded(backend, 'clearAll', undefined, undefined, undefined, undefined)
+        } catch (error) {
+          failures.push([backend, error])
+          continue
+        }
+        if (isThenable(value)) {
+          const next = k + 1
+          return value.then(
+            () => step(next),
+            (error: unknown) => {
+              failures.push([backend, error])
+              return step(next)
+            },
+          )
+        }
+      }
+      return finish()
+    }
+    return step(0)
+  }
+
+  /**
+   * Listens to a chain event (the gem's names); answers the function that removes the listener.
+   * The same messages are published on `breaker:storage:<event>` diagnostics channels.
+   */
+  on<E extends FallbackChainEventName>(event: E, listener: FallbackChainListener<E>): () => void {
+    return this.events.on(event, listener)
+  }
+
+  /**
+   * Writes back now whatever any backend missed while it was away, to every backend not
+   * currently skipped. The chain does this on its own when a backend answers again; call it
+   * before shutting down, or to wait for it.
+   * @throws StorageError when a write-back failed (what failed stays owed).
+   */
+  writeBack(): Promise<void> {
+    return this.router.writeBacks.writeBack()
+  }
+
+  /** Health and owed write-backs of every backend, in chain order. */
+  health(): BackendHealthSnapshot[] {
+    return this.backends.map((backend) => ({
+      backend: backend.name,
+      backendIndex: backend.index,
+      healthy: !backend.health.marked,
+      consecutiveFailures: backend.health.consecutiveFailures,
+      unhealthyUntil: backend.health.marked ? backend.health.unhealthyUntil : null,
+      owedWriteBacks: this.router.writeBacks.ledgers[backend.index]!.size,
+    }))
+  }
+
+  /**
+   * Waits for background write-backs in flight. Backends are the caller's: the chain does not
+   * close them, since they may be shared with other chains or used directly.
+   */
+  async close(): Promise<void> {
+    await this.router.writeBacks.settled()
+  }
+
+  private subscribeAll(listener: StatusListener): () => void {
+    const offs = this.backends.flatMap(({ storage }) => (storage.subscribe ? [storage.subscribe(listener)] : []))
+    // A wrapper per subscription, so subscribing one function twice gives two independent handles.
+    const local: StatusListener = (change) => listener(change)
+    this.router.listeners.add(local)
+    return () => {
+      this.router.listeners.delete(local)
+      for (const off of offs) off()
+    }
+  }
+}

@@ -1,0 +1,14 @@
+export { FallbackChainStorage } from './fallback-chain-storage.js'
+export type { BackendHealthSnapshot } from './fallback-chain-storage.js'
+export type {
+  ChainDefinition,
+  ChainEntry,
+  ChainFactory,
+  FallbackChainEventName,
+  FallbackChainEvents,
+  FallbackChainListener,
+  FallbackChainOptions,
+  NamedChain,
+} from './options.js'
+export { isSignalAware } from './signal.js'
+export type { SignalAware } from './signal.js'
