@@ -1,0 +1,6 @@
+export { RedisStorage } from './redis-storage.js'
+export type { RedisStorageOptions } from './options.js'
+export { redisLock } from './lock.js'
+export type { LockRelease, RedisLock, RedisLockOptions } from './lock.js'
+export { circuitKeys, encodeCircuit, decodeCircuit } from './keys.js'
+export type { CircuitKeys } from './keys.js'

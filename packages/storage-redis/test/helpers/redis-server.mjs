@@ -1,0 +1,106 @@
+// Starts a private redis-server on a free loopback port for one test file (or a bench run).
+// Shared by @breaker/storage-redis and @breaker/storage-keyv tests and by bench/storage-redis.bench.js,
+// so it is plain ESM. It never touches a Redis it did not start.
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+
+const live = new Set()
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function launch(port, extraArgs, readyTimeoutMs) {
+  return new Promise((resolve, reject) => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', ...extraArgs]
+    const child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`redis-server did not start within ${readyTimeoutMs} ms:\n${output}`))
+    }, readyTimeoutMs)
+    const onData = (chunk) => {
+      output += chunk
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        child.stdout.off('data', onData)
+        child.stdout.resume()
+        child.stderr.resume()
+        resolve(child)
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(new Error(`cannot run redis-server (is it installed?): ${error.message}`))
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`))
+    })
+  })
+}
+
+/**
+ * Starts redis-server on a free 127.0.0.1 port. Retries with another port when the one picked
+ * was taken in between.
+ * @returns {Promise<import('./redis-server.d.mts').RedisServer>}
+ */
+export async function startRedisServer({ args = [], readyTimeoutMs = 5_000 } = {}) {
+  let lastError
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort()
+    let child
+    try {
+      child = await launch(port, args, readyTimeoutMs)
+    } catch (error) {
+      lastError = error
+      continue
+    }
+    live.add(child)
+    let exited = child.exitCode !== null || child.signalCode !== null
+    const exit = new Promise((resolve) =>
+      child.once('exit', () => {
+        exited = true
+        live.delete(child)
+        resolve()
+      }),
+    )
+    const signal = (name) => {
+      if (!exited) child.kill(name)
+    }
+    return {
+      host: '127.0.0.1',
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      pid: child.pid,
+      pause: () => signal('SIGSTOP'),
+      resume: () => signal('SIGCONT'),
+      kill: async () => {
+        signal('SIGCONT')
+        signal('SIGKILL')
+        await exit
+      },
+      stop: async () => {
+        signal('SIGCONT')
+        signal('SIGTERM')
+        const timer = setTimeout(() => signal('SIGKILL'), 3_000)
+        await exit
+        clearTimeout(timer)
+      },
+    }
+  }
+  throw lastError
+}
