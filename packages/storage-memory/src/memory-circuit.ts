@@ -1,0 +1,55 @@
+import type { ProbeLease, StatusRecord } from '@breaker/core'
+import { EventRing } from './event-ring.js'
+import { TimestampRing } from './timestamp-ring.js'
+
+/** Everything `MemoryStorage` holds for one circuit. */
+export class MemoryCircuit {
+  /** Last status written, frozen; `null` until one is. */
+  status: StatusRecord | null = null
+  /** When each counted failure happened (epoch ms), oldest first. */
+  readonly failures = new TimestampRing()
+  /** When each counted success happened (epoch ms), oldest first. */
+  readonly successes = new TimestampRing()
+  /** The bounded detailed log (type, time, duration). */
+  readonly log: EventRing
+  /** Probe permits held: lease id → expiresAt (epoch ms). Created on first use. */
+  leases: Map<string, number> | undefined = undefined
+  /**
+   * Newest timestamp written. A clock that steps backwards stamps new outcomes with this
+   * instead, so the rings stay sorted and no outcome is lost or counted twice.
+   */
+  lastAt = Number.NEGATIVE_INFINITY
+  constructor(maxEvents: number) {
+    this.log = new EventRing(maxEvents)
+  }
+
+  /** The time to stamp an outcome written now: never older than the newest one held. */
+  stamp(now: number): number {
+    const at = now > this.lastAt ? now : this.lastAt
+    this.lastAt = at
+    return at
+  }
+
+  /** Forgets outcomes older than `cutoff` (epoch ms): nothing can count them any more. */
+  prune(cutoff: number): void {
+    this.failures.dropBefore(cutoff)
+    this.successes.dropBefore(cutoff)
+  }
+
+  /** Hands out a permit if fewer than `max` unexpired ones are held. */
+  acquire(id: string, now: number, max: number, ttlMs: number): ProbeLease | null {
+    const leases = (this.leases ??= new Map())
+    for (const [held, expiresAt] of leases) if (expiresAt <= now) leases.delete(held)
+    if (leases.size >= max) return null
+    const expiresAt = now + ttlMs
+    leases.set(id, expiresAt)
+    return {
+      id,
+      expiresAt,
+      // Deleting by id makes a second release, or a release after lapsing, a no-op.
+      release: () => {
+        leases.delete(id)
+      },
+    }
+  }
+}
