@@ -33,7 +33,13 @@ export class ChainRouter {
       backends,
       options.maxWriteBack,
       (backend, op, circuit, a, b, c) => this.guarded(backend, op, circuit, a, b, c),
-      (backend, error) => this.failed(backend, 'writeBack', undefined, error, -1),
+      {
+        failed: (backend, error) => this.failed(backend, 'writeBack', undefined, error, -1),
+        succeeded: (backend) => {
+          if (backend.health.consecutiveFailures !== 0) this.recovered(backend)
+        },
+      },
+      this.now,
     )
   }
 

@@ -15,8 +15,11 @@ export type GuardedCall = (
   c: unknown,
 ) => MaybePromise<unknown>
 
-/** Reports a failed write-back against the backend's health (the router's `failed`). */
-export type FailureReport = (backend: Backend, error: unknown) => void
+/** Reports a write-back against the backend's health: failed with `error`, or succeeded. */
+export interface HealthReport {
+  failed(backend: Backend, error: unknown): void
+  succeeded(backend: Backend): void
+}
 
 /**
  * Owns the write-back ledgers of a chain and runs the write-backs: per circuit just before a
@@ -33,7 +36,8 @@ export class WriteBackRunner {
     private readonly backends: readonly Backend[],
     maxWriteBack: number,
     private readonly guarded: GuardedCall,
-    private readonly report: FailureReport,
+    private readonly report: HealthReport,
+    private readonly now: () => number,
   ) {
     this.ledgers = backends.map(() => new WriteBackLedger(maxWriteBack))
     this.targets = backends.map((backend) => this.targetFor(backend))
@@ -60,14 +64,15 @@ export class WriteBackRunner {
         },
         (error: unknown) => {
           this.flushing[index] = undefined
-          this.report(this.backends[index]!, error)
+          this.report.failed(this.backends[index]!, error)
         },
       )
   }
 
   /**
-   * Writes back now everything owed to every backend not currently skipped; resolves when done,
-   * rejects with the first failure (what failed stays owed).
+   * Writes back now everything owed to every backend not currently skipped (one whose skip
+   * window has passed is tried, like any operation would); resolves when done, rejects with the
+   * first failure (what failed stays owed).
    */
   async writeBack(): Promise<void> {
     let failure: unknown
@@ -75,11 +80,12 @@ export class WriteBackRunner {
     for (const backend of this.backends) {
       const index = backend.index
       await this.flushing[index]
-      if (this.ledgers[index]!.size === 0 || backend.health.marked) continue
+      if (this.ledgers[index]!.size === 0 || this.away(backend)) continue
       try {
         await this.flushAll(index)
+        this.report.succeeded(backend)
       } catch (error) {
-        this.report(backend, error)
+        this.report.failed(backend, error)
         if (!failed) failure = error
         failed = true
       }
@@ -103,13 +109,18 @@ export class WriteBackRunner {
     const next = (): MaybePromise<void> => {
       while (k < circuits.length) {
         // Gone again: stop here; the rest stays owed until it answers once more.
-        if (backend.health.marked) return
+        if (this.away(backend)) return
         const flushed = flushCircuit(ledger, circuits[k++]!, target)
         if (isThenable(flushed)) return flushed.then(next)
       }
     }
     const pre = ledger.clearAll ? andThen(target.clearAll(), () => void (ledger.clearAll = false)) : undefined
     return andThen(pre, next)
+  }
+
+  /** Inside its skip window: not to be bothered. */
+  private away(backend: Backend): boolean {
+    return backend.health.marked && this.now() < backend.health.unhealthyUntil
   }
 
   /** The calls a write-back makes on `backend`, each under its deadline. */
