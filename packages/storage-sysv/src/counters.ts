@@ -1,0 +1,91 @@
+import type { WindowCounts } from '@breaker/core'
+
+/**
+ * Per-second outcome counters in a ring of `bucketCount` buckets, lock-free.
+ *
+ * A bucket holds two 64-bit words, failures then successes; each word is a 32-bit count and
+ * the 32-bit stamp of the second it counts (epoch second + 1, so 0 means never written). The
+ * common case — the bucket is already on this second — is one `Atomics.add` on the count.
+ * Moving a bucket to a new second replaces count and stamp together with one 64-bit
+ * compare-and-swap, so an increment can never be wiped by a concurrent reset: the CAS fails
+ * and the writer retries against the new word. Readers check the stamp before and after
+ * reading the count, so they never pair a count with the wrong second.
+ */
+export class Counters {
+  // Word positions inside a 64-bit pair, in this machine's byte order (found, not assumed).
+  private readonly countWord: number
+  private readonly stampWord: number
+  private readonly pair32 = new Int32Array(2)
+  private readonly pair64 = new BigInt64Array(this.pair32.buffer)
+
+  constructor(
+    private readonly i32: Int32Array,
+    private readonly b64: BigInt64Array,
+    private readonly bucketCount: number,
+    /** Offset of bucket 0 inside a slot (bytes). */
+    private readonly bucketsOffset: number,
+  ) {
+    // The count is the low half of the 64-bit word: word 0 on little-endian machines.
+    this.pair64[0] = 1n
+    this.countWord = this.pair32[0] === 1 ? 0 : 1
+    this.stampWord = 1 - this.countWord
+    this.pair64[0] = 0n
+  }
+
+  /** Adds `failures` and `successes` to the bucket of epoch second `second`. */
+  add(slot: number, second: number, failures: number, successes: number): void {
+    const pair = (slot + this.bucketsOffset) / 4 + (second % this.bucketCount) * 4
+    const stamp = (second + 1) | 0
+    if (failures > 0) this.addTo(pair, stamp, failures)
+    if (successes > 0) this.addTo(pair + 2, stamp, successes)
+  }
+
+  private addTo(pair: number, stamp: number, amount: number): void {
+    const { i32, b64 } = this
+    for (;;) {
+      const current = Atomics.load(i32, pair + this.stampWord)
+      if (current === stamp) {
+        Atomics.add(i32, pair + this.countWord, amount)
+        return
+      }
+      // The bucket already counts a later second (this clock is a whole ring behind the
+      // others): the outcome is older than any window the ring can answer, so it is dropped.
+      if (((current - stamp) | 0) > 0 && current !== 0) return
+      const word = Atomics.load(b64, pair >> 1)
+      this.pair64[0] = word
+      if (this.pair32[this.stampWord] !== current) continue
+      this.pair32[this.stampWord] = stamp
+      this.pair32[this.countWord] = amount
+      if (Atomics.compareExchange(b64, pair >> 1, word, this.pair64[0]!) === word) return
+    }
+  }
+
+  /** Counts over the `seconds` newest seconds up to and including epoch second `second`. */
+  count(slot: number, second: number, seconds: number): WindowCounts {
+    const { i32, bucketCount, countWord, stampWord } = this
+    const base = (slot + this.bucketsOffset) / 4
+    const span = Math.min(seconds, bucketCount, second + 1)
+    let failures = 0
+    let successes = 0
+    for (let back = 0; back < span; back++) {
+      const at = second - back
+      const stamp = (at + 1) | 0
+      const pair = base + (at % bucketCount) * 4
+      if (Atomics.load(i32, pair + stampWord) === stamp) {
+        const count = Atomics.load(i32, pair + countWord)
+        if (Atomics.load(i32, pair + stampWord) === stamp) failures += count
+      }
+      if (Atomics.load(i32, pair + 2 + stampWord) === stamp) {
+        const count = Atomics.load(i32, pair + 2 + countWord)
+        if (Atomics.load(i32, pair + 2 + stampWord) === stamp) successes += count
+      }
+    }
+    return { failures, successes }
+  }
+
+  /** Zeroes every bucket of a slot, each word in one atomic store. */
+  clear(slot: number): void {
+    const first = (slot + this.bucketsOffset) / 8
+    for (let i = 0; i < this.bucketCount * 2; i++) Atomics.store(this.b64, first + i, 0n)
+  }
+}

@@ -1,0 +1,6 @@
+export type { SegmentInfo } from './info.js'
+export { LAYOUT_VERSION } from './layout.js'
+export { AddonLoadError, isSupported } from './load.js'
+export type { LoadAttempt } from './load.js'
+export type { SysVStorageOptions } from './options.js'
+export { SysVStorage } from './sysv-storage.js'

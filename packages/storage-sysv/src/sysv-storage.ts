@@ -1,0 +1,281 @@
+import { StorageError } from '@breaker/core'
+import type {
+  Clock,
+  Outcome,
+  ProbeLease,
+  StatusRecord,
+  Storage,
+  StorageCapabilities,
+  WindowCounts,
+} from '@breaker/core'
+import type { SysVAddon } from './addon.js'
+import { Counters } from './counters.js'
+import { H, HEADER_BYTES, LAYOUT_VERSION, computeLayout } from './layout.js'
+import { LeaseCells } from './leases.js'
+import { loadAddon } from './load.js'
+import { SCOPE, resolveOptions } from './options.js'
+import type { SysVStorageOptions } from './options.js'
+import { STRUCTURE_LOCK, Segment, WRITE_LOCK, hexKey, removeSegment } from './segment.js'
+import { SlotTable, slotOffset } from './slots.js'
+import { StatusCells, checkRecord } from './status.js'
+import type { SegmentInfo } from './info.js'
+
+const NAME = 'sysv'
+const ZERO: WindowCounts = Object.freeze({ failures: 0, successes: 0 })
+
+function addonOrThrow(operation: string): SysVAddon {
+  try {
+    return loadAddon()
+  } catch (cause) {
+    throw new StorageError(NAME, operation, (cause as Error).message, { cause })
+  }
+}
+
+/**
+ * Circuit state in a SysV shared-memory segment, shared by every process on the host that opens
+ * the same `path`: node `cluster` workers, PM2 instances, unrelated services. No server, and
+ * every method answers synchronously — a record-and-count is a few atomic instructions on the
+ * shared memory, with no system call.
+ *
+ * Counters are lock-free atomics; status writes and probe permits take a semaphore that the
+ * kernel gives back (`SEM_UNDO`) if its holder dies, so a process killed at any instant never
+ * leaves the segment locked. Times are epoch ms from the injected `clock`; counts use per-second
+ * buckets, so windows are resolved to the second and reach at most `bucketCount` seconds.
+ *
+ * @throws StorageError from the constructor when the addon cannot load (it lists every place
+ * it looked), when SysV IPC is unavailable, or when the segment is incompatible.
+ */
+export class SysVStorage implements Storage {
+  /** `'sysv'`. */
+  readonly name = NAME
+  /** Shared by every process on the host; exact counts, CAS and leases; no push. */
+  readonly capabilities: StorageCapabilities = Object.freeze({
+    scope: 'host',
+    atomic: true,
+    cas: true,
+    leases: true,
+    subscribe: false,
+  })
+
+  private readonly segment: Segment
+  private readonly slots: SlotTable
+  private readonly counters: Counters
+  private readonly status: StatusCells
+  private readonly leases: LeaseCells
+  private readonly clock: Clock
+  private readonly lockTimeoutMs: number
+  private readonly bucketCount: number
+  private closed = false
+
+  constructor(options: SysVStorageOptions) {
+    const resolved = resolveOptions(options)
+    const layout = computeLayout(resolved.slots, resolved.bucketCount, resolved.leasesPerCircuit)
+    const addon = addonOrThrow('open')
+    this.clock = resolved.clock
+    this.lockTimeoutMs = resolved.lockTimeoutMs
+    this.bucketCount = resolved.bucketCount
+    this.segment = Segment.open(addon, { ...resolved, layout, now: resolved.clock() })
+    const { i32, f64, b64 } = this.segment
+    this.slots = new SlotTable(this.segment, resolved.lockTimeoutMs)
+    this.counters = new Counters(i32, b64, layout.bucketCount, layout.bucketsOffset)
+    this.status = new StatusCells(i32, f64)
+    this.leases = new LeaseCells(i32, f64, layout.leases)
+  }
+
+  /**
+   * Removes the segment and semaphores keyed by `path` (and `projectId`) without opening them
+   * — the way out of a segment of another layout version. Run it once every process using the
+   * segment has stopped. Answers whether a segment and a semaphore set were found.
+   * @throws StorageError when the addon cannot load or the path does not exist.
+   */
+  static remove(path: string, options: { projectId?: number } = {}): { segment: boolean; semaphores: boolean } {
+    const addon = addonOrThrow('remove')
+    try {
+      return removeSegment(addon, path, options.projectId ?? 0x42)
+    } catch (cause) {
+      throw StorageError.from(cause, NAME, 'remove')
+    }
+  }
+
+  /** The circuit's status as last written by any process, or `null`. */
+  getStatus(circuit: string): StatusRecord | null {
+    const slot = this.slot(circuit, false, 'getStatus')
+    return slot < 0 ? null : this.status.read(slot)
+  }
+
+  /** Writes the status unconditionally (last writer wins). */
+  setStatus(circuit: string, record: StatusRecord): void {
+    checkRecord(record, 'setStatus', circuit)
+    const slot = this.slot(circuit, true, 'setStatus')
+    this.locked(WRITE_LOCK, 'setStatus', circuit, () => this.status.write(slot, record))
+  }
+
+  /** Writes `record` only if the stored epoch (0 when absent) equals `expectedEpoch`; exactly one racer wins. */
+  compareAndSetStatus(circuit: string, expectedEpoch: number, record: StatusRecord): boolean {
+    checkRecord(record, 'compareAndSetStatus', circuit)
+    const slot = this.slot(circuit, true, 'compareAndSetStatus')
+    return this.locked(WRITE_LOCK, 'compareAndSetStatus', circuit, () => {
+      if (this.status.epoch(slot) !== expectedEpoch) return false
+      this.status.write(slot, record)
+      return true
+    })
+  }
+
+  /** Counts one success now; `durationMs` is not kept. */
+  recordSuccess(circuit: string, _durationMs: number): void {
+    this.counters.add(this.slot(circuit, true, 'recordSuccess'), this.second(), 0, 1)
+  }
+
+  /** Counts one failure now; `durationMs` is not kept. */
+  recordFailure(circuit: string, _durationMs: number): void {
+    this.counters.add(this.slot(circuit, true, 'recordFailure'), this.second(), 1, 0)
+  }
+
+  /** Successes in the last `windowMs` ms, resolved to whole seconds (at most `bucketCount` s). */
+  successCount(circuit: string, windowMs: number): number {
+    return this.counts(circuit, windowMs, 'successCount').successes
+  }
+
+  /** Failures in the last `windowMs` ms, resolved to whole seconds (at most `bucketCount` s). */
+  failureCount(circuit: string, windowMs: number): number {
+    return this.counts(circuit, windowMs, 'failureCount').failures
+  }
+
+  /** Counts one outcome and answers both counts over the window, in one pass over the memory. */
+  record(circuit: string, outcome: Outcome, _durationMs: number, windowMs: number): WindowCounts {
+    const slot = this.slot(circuit, true, 'record')
+    const second = this.second()
+    const failure = outcome === 'failure' ? 1 : 0
+    this.counters.add(slot, second, failure, 1 - failure)
+    return this.counters.count(slot, second, seconds(windowMs))
+  }
+
+  /** Counts a whole batch with two atomic adds and answers both counts over the window. */
+  recordBatch(circuit: string, batch: WindowCounts, windowMs: number): WindowCounts {
+    const slot = this.slot(circuit, true, 'recordBatch')
+    const second = this.second()
+    this.counters.add(slot, second, batch.failures, batch.successes)
+    return this.counters.count(slot, second, seconds(windowMs))
+  }
+
+  /** A half-open probe permit if fewer than `max` are live across every process, else `null`. */
+  acquireProbe(circuit: string, max: number, ttlMs: number): ProbeLease | null {
+    const slot = this.slot(circuit, true, 'acquireProbe')
+    const now = this.clock()
+    const grant = this.locked(WRITE_LOCK, 'acquireProbe', circuit, () => this.leases.acquire(slot, max, ttlMs, now))
+    if (grant === null) return null
+    const generation = Atomics.load(this.segment.i32, H.GENERATION)
+    return {
+      id: String(grant.id),
+      expiresAt: grant.expiresAt,
+      release: () => {
+        // After clearAll the cell may belong to another circuit: nothing of ours is left to free.
+        if (this.closed || Atomics.load(this.segment.i32, H.GENERATION) !== generation) return
+        this.leases.release(grant.cell, grant.id)
+      },
+    }
+  }
+
+  /** Forgets the circuit's status, counts and permits; its name keeps its slot. */
+  clear(circuit: string): void {
+    const slot = this.slot(circuit, false, 'clear')
+    if (slot < 0) return
+    this.locked(WRITE_LOCK, 'clear', circuit, () => {
+      this.status.write(slot, null)
+      this.leases.clear(slot)
+      this.counters.clear(slot)
+    })
+  }
+
+  /** Forgets every circuit and frees every slot, for every process sharing the segment. */
+  clearAll(): void {
+    this.slot('', false, 'clearAll', true)
+    const { u8, i32, layout } = this.segment
+    this.locked(STRUCTURE_LOCK, 'clearAll', undefined, () =>
+      this.locked(WRITE_LOCK, 'clearAll', undefined, () => {
+        // Bump the generation first so other processes stop trusting cached slots, then wipe.
+        Atomics.add(i32, H.GENERATION, 1)
+        u8.fill(0, HEADER_BYTES, slotOffset(layout.slotBytes, layout.slots))
+        Atomics.store(i32, H.SLOTS_USED, 0)
+      }),
+    )
+    this.slots.reset()
+  }
+
+  /** Sizes, usage and identifiers of the segment, for logs and dashboards (see also `ipcs -m`). */
+  info(): SegmentInfo {
+    this.slot('', false, 'info', true)
+    const { segment } = this
+    const stat = segment.stat()
+    return {
+      key: hexKey(segment.key),
+      shmid: segment.shmid,
+      semid: segment.semid,
+      bytes: stat.size,
+      attached: stat.attached,
+      mode: stat.mode,
+      layoutVersion: LAYOUT_VERSION,
+      slots: segment.layout.slots,
+      slotsUsed: Atomics.load(segment.i32, H.SLOTS_USED),
+      bucketCount: segment.layout.bucketCount,
+      leasesPerCircuit: segment.layout.leases,
+      created: segment.created,
+    }
+  }
+
+  /** Detaches this process from the segment; the state stays for the others. Later calls throw. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.segment.detach()
+  }
+
+  /**
+   * Removes the segment and its semaphores from the system, then detaches. Processes still
+   * attached keep their (now private) copy until they detach, and their status writes fail;
+   * a new `SysVStorage` on the same path creates a fresh segment. Call it when the whole
+   * group of processes shuts down, or from tests.
+   */
+  destroy(): void {
+    this.closed = true
+    this.segment.remove()
+  }
+
+  private second(): number {
+    const now = this.clock()
+    return now > 0 ? Math.floor(now / 1000) : 0
+  }
+
+  private counts(circuit: string, windowMs: number, operation: string): WindowCounts {
+    const slot = this.slot(circuit, false, operation)
+    if (slot < 0) return ZERO
+    return this.counters.count(slot, this.second(), seconds(windowMs))
+  }
+
+  private slot(circuit: string, claim: boolean, operation: string, checkOnly = false): number {
+    if (this.closed) {
+      throw new StorageError(NAME, operation, `[${SCOPE}] the storage is closed`, { circuit: checkOnly ? undefined : circuit })
+    }
+    if (checkOnly) return -1
+    return this.slots.offset(circuit, claim, operation)
+  }
+
+  private locked<T>(index: number, operation: string, circuit: string | undefined, fn: () => T): T {
+    this.segment.lock(index, this.lockTimeoutMs, operation, circuit)
+    try {
+      return fn()
+    } finally {
+      this.segment.unlock(index)
+    }
+  }
+
+  /** Longest window the counters can answer (ms). */
+  get maxWindowMs(): number {
+    return this.bucketCount * 1000
+  }
+}
+
+/** Whole seconds a window spans; the current (partial) second is one of them. */
+function seconds(windowMs: number): number {
+  return Math.max(1, Math.ceil(windowMs / 1000))
+}
