@@ -12,9 +12,10 @@ export const SKIP_REASON = 'skipped: MONGO_URL is not set (no MongoDB server can
 
 /** How users start a server for these tests (also in the README). */
 export const DOCKER_HINT =
-  'docker run -d --rm -p 27017:27017 --name breaker-mongo mongo:8 --replSet rs0 && ' +
-  'docker exec breaker-mongo mongosh --quiet --eval "rs.initiate()" && ' +
-  'MONGO_URL="mongodb://127.0.0.1:27017/?directConnection=true" pnpm exec vitest run --project storage-mongo'
+  'docker run -d --rm -p 27017:27017 --name breaker-mongo mongo:8 --replSet rs0 && sleep 5 && ' +
+  `docker exec breaker-mongo mongosh --quiet --eval "rs.initiate({_id:'rs0',members:[{_id:0,host:'127.0.0.1:27017'}]})" && sleep 3 && ` +
+  "pnpm --filter @breaker/core --filter @breaker/storage-mongo build && " +
+  "MONGO_URL='mongodb://127.0.0.1:27017/?directConnection=true' pnpm exec vitest run --project storage-mongo"
 
 /** A fresh, unguessable database name, dropped after the file's tests. */
 export function testDatabaseName(label: string): string {
