@@ -1,0 +1,146 @@
+import type { AsyncLocalStorage } from 'node:async_hooks'
+import diagnostics from 'node:diagnostics_channel'
+import { CHANNELS } from '@breaker/core'
+import type { CallContext, CallOutcome } from '@breaker/core'
+import { SpanKind, SpanStatusCode, context, createContextKey, trace } from '@opentelemetry/api'
+import type { Context, Exception, Span, Tracer } from '@opentelemetry/api'
+import { chooseContextStore } from './context-store.js'
+import { errorType, guard, report } from './guard.js'
+import { ATTR_CIRCUIT, ATTR_ERROR_TYPE, ATTR_OUTCOME, ATTR_STATE, SPAN_CALL } from './semconv.js'
+
+/** The call in progress, as the OpenTelemetry context carries it to span events. */
+export interface CallRecord {
+  /** Circuit the call runs under. */
+  readonly circuit: string
+  /** Its `breaker.call` span. */
+  readonly span: Span
+  /** Set once the span ended: later events (writes the call did not wait for) get their own span. */
+  ended: boolean
+}
+
+/** Context key under which the call span's context carries its {@link CallRecord}. */
+export const CALL_KEY = createContextKey('@breaker/otel call')
+
+/** Counts a settled call (the `breaker.calls` counter). */
+export type CallCounter = (circuit: string, outcome: CallOutcome) => void
+
+/**
+ * Follows core's `breaker:call` tracing channel: a span per protected call, made the active
+ * context while the user's function runs, ended with its state and outcome once the call settles.
+ *
+ * Core sets `state` at admission and `outcome` before the traced promise settles, so both are read
+ * at `asyncEnd`, which fires however the call settles.
+ */
+export class CallTracer {
+  readonly #tracer: Tracer | undefined
+  readonly #count: CallCounter
+  readonly #records = new WeakMap<CallContext, CallRecord>()
+  readonly #channel = diagnostics.tracingChannel<unknown, CallContext>(CHANNELS.call)
+  #store: ContextStoreLike | undefined
+  #open = 0
+  #draining = false
+  #subscribedStart = false
+
+  /** @param tracer `undefined` when `traceCalls` is off: calls are then only counted. */
+  constructor(tracer: Tracer | undefined, count: CallCounter) {
+    this.#tracer = tracer
+    this.#count = count
+  }
+
+  /** Subscribes; from now on `circuit.call()` takes core's traced path. */
+  enable(): void {
+    this.#channel.asyncEnd.subscribe(this.#asyncEnd)
+    this.#channel.end.subscribe(this.#end)
+    if (!this.#tracer) return
+    this.#store = chooseContextStore()
+    if (this.#store) {
+      this.#channel.start.bindStore(this.#store as AsyncLocalStorage<unknown>, this.#enter)
+    } else {
+      // No store can be bound on this runtime: the span still starts as a child of the caller's
+      // context, but it cannot become the active context for the user's function.
+      this.#channel.start.subscribe(this.#start)
+      this.#subscribedStart = true
+    }
+  }
+
+  /**
+   * Stops new spans at once. The settle subscriptions stay until the calls already traced have
+   * settled, so their spans end properly; then the channel has no subscriber at all.
+   */
+  disable(): void {
+    if (this.#store) this.#channel.start.unbindStore(this.#store as AsyncLocalStorage<unknown>)
+    if (this.#subscribedStart) this.#channel.start.unsubscribe(this.#start)
+    this.#store = undefined
+    this.#subscribedStart = false
+    this.#draining = true
+    if (this.#open === 0) this.#unsubscribeSettle()
+  }
+
+  #unsubscribeSettle(): void {
+    this.#channel.asyncEnd.unsubscribe(this.#asyncEnd)
+    this.#channel.end.unsubscribe(this.#end)
+  }
+
+  /** bindStore transform: runs synchronously as the call begins, before the user's function. */
+  readonly #enter = (data: CallContext): Context => {
+    const parent = context.active()
+    try {
+      const record = this.#begin(data, parent)
+      return record ? trace.setSpan(parent, record.span).setValue(CALL_KEY, record) : parent
+    } catch (error) {
+      // A transform that throws is re-raised by Node as an uncaught exception: never let it.
+      report('starting a call span', error)
+      return parent
+    }
+  }
+
+  readonly #start = guard('starting a call span', (data: CallContext) => void this.#begin(data, context.active()))
+
+  #begin(data: CallContext, parent: Context): CallRecord | undefined {
+    if (!this.#tracer || this.#draining) return undefined
+    const span = this.#tracer.startSpan(SPAN_CALL, { kind: SpanKind.INTERNAL, attributes: { [ATTR_CIRCUIT]: data.circuit } }, parent)
+    const record: CallRecord = { circuit: data.circuit, span, ended: false }
+    this.#records.set(data, record)
+    this.#open++
+    return record
+  }
+
+  readonly #asyncEnd = guard('ending a call span', (data: CallContext) => this.#finish(data))
+
+  // `end` fires when the traced function returns. It carries an error only when the function threw
+  // synchronously, in which case no `asyncEnd` follows; a rejection arrives later, at `asyncEnd`.
+  readonly #end = guard('ending a call span', (data: CallContext) => {
+    if ('error' in data) this.#finish(data)
+  })
+
+  #finish(data: CallContext): void {
+    const failed = 'error' in data
+    const outcome: CallOutcome = data.outcome ?? (failed ? 'failure' : 'success')
+    if (!this.#draining) this.#count(data.circuit, outcome)
+    const record = this.#records.get(data)
+    if (!record) return
+    this.#records.delete(data)
+    this.#open--
+    record.ended = true
+    const span = record.span
+    try {
+      span.setAttribute(ATTR_STATE, data.state)
+      span.setAttribute(ATTR_OUTCOME, outcome)
+      if (failed) recordError(span, data.error)
+    } finally {
+      span.end()
+      if (this.#draining && this.#open === 0) this.#unsubscribeSettle()
+    }
+  }
+}
+
+type ContextStoreLike = NonNullable<ReturnType<typeof chooseContextStore>>
+
+/** Records an error the OpenTelemetry way: an `exception` event, `error.type` and an error status. */
+export function recordError(span: Span, error: unknown): void {
+  const exception: Exception = typeof error === 'object' && error !== null ? (error as Exception) : String(error)
+  span.recordException(exception)
+  span.setAttribute(ATTR_ERROR_TYPE, errorType(error))
+  const message = error instanceof Error ? error.message : String(error)
+  span.setStatus({ code: SpanStatusCode.ERROR, message })
+}
