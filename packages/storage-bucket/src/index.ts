@@ -1,0 +1,2 @@
+export { BucketMemoryStorage } from './bucket-storage.js'
+export type { BucketMemoryStorageOptions } from './options.js'
