@@ -1,0 +1,46 @@
+import { StorageError, StorageTimeoutError, isStorageError } from '@breaker/core'
+
+/** Backend name used in every error and event of this package. */
+export const STORAGE_NAME = 'keyv'
+
+/** Wraps whatever a Keyv operation threw as a `StorageError`, keeping the original as `cause`. */
+export function toStorageError(error: unknown, operation: string, circuit?: string): StorageError {
+  return isStorageError(error) ? error : StorageError.from(error, STORAGE_NAME, operation, circuit)
+}
+
+/**
+ * Settles with `work`, or rejects with a `StorageTimeoutError` once `timeoutMs` ms pass
+ * (0 = no deadline). The abandoned operation's late rejection is observed, so it never
+ * becomes an unhandled rejection.
+ */
+export function guard<T>(work: () => Promise<T>, operation: string, circuit: string | undefined, timeoutMs: number): Promise<T> {
+  let pending: Promise<T>
+  try {
+    pending = work()
+  } catch (error) {
+    return Promise.reject(toStorageError(error, operation, circuit))
+  }
+  const wrapped = pending.then(undefined, (error: unknown) => {
+    throw toStorageError(error, operation, circuit)
+  })
+  if (timeoutMs <= 0) return wrapped
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      wrapped.catch(() => {})
+      const error = new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit)
+      // Core's constructor takes no cause; attach one the way Error itself would.
+      Object.defineProperty(error, 'cause', { value: new Error(`no answer from the Keyv store within ${timeoutMs} ms`), configurable: true, writable: true })
+      reject(error)
+    }, timeoutMs)
+    wrapped.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}

@@ -1,0 +1,2 @@
+export { KeyvStorage } from './keyv-storage.js'
+export type { KeyvStorageOptions } from './options.js'
