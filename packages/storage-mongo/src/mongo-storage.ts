@@ -16,8 +16,9 @@ import { reportChangeStreamError, reportCorrupt } from './corrupt.js'
 import type { CorruptDocumentReport } from './corrupt.js'
 import { detectAndCreate } from './create.js'
 import type { MongoStorageCreateOptions } from './create.js'
-import { invalidRecordReason, parseStatusDocument } from './documents.js'
-import { argumentError, isDuplicateKey, wrapError } from './errors.js'
+import { parseStatusDocument } from './documents.js'
+import { checkBatch, checkExpectedEpoch, checkLease, checkName, checkRecord, checkWindow } from './arguments.js'
+import { isDuplicateKey, wrapError } from './errors.js'
 import { ensureBucketIndexes } from './indexes.js'
 import { acquireLease, releaseLease } from './leases.js'
 import { SCOPE, resolveOptions } from './options.js'
@@ -94,7 +95,7 @@ export class MongoStorage extends BaseStorage {
 
   getStatus(circuit: string): Promise<StatusRecord | null> {
     return this.run('getStatus', circuit, async () => {
-      const document = await this.collections.status.findOne(statusFilter(this.checkName('getStatus', circuit)))
+      const document = await this.collections.status.findOne(statusFilter(checkName(this.name, 'getStatus', circuit)))
       return document === null ? null : this.readStatus('getStatus', circuit, document)
     })
   }
@@ -102,7 +103,7 @@ export class MongoStorage extends BaseStorage {
   setStatus(circuit: string, record: StatusRecord): Promise<void> {
     return this.run('setStatus', circuit, async () => {
       const write = (): Promise<unknown> =>
-        this.collections.status.replaceOne(statusFilter(this.checkName('setStatus', circuit)), statusReplacement(this.checkRecord('setStatus', circuit, record)), {
+        this.collections.status.replaceOne(statusFilter(checkName(this.name, 'setStatus', circuit)), statusReplacement(checkRecord(this.name, 'setStatus', circuit, record)), {
           upsert: true,
         })
       // Two first writes of one circuit can race to insert; the loser's write is then a replace.
@@ -117,11 +118,9 @@ export class MongoStorage extends BaseStorage {
    */
   compareAndSetStatus(circuit: string, expectedEpoch: number, record: StatusRecord): Promise<boolean> {
     return this.run('compareAndSetStatus', circuit, async () => {
-      const name = this.checkName('compareAndSetStatus', circuit)
-      if (typeof expectedEpoch !== 'number' || !Number.isFinite(expectedEpoch) || expectedEpoch < 0) {
-        throw argumentError(this.name, 'compareAndSetStatus', 'expectedEpoch must be a non-negative number', expectedEpoch, name)
-      }
-      const replacement = statusReplacement(this.checkRecord('compareAndSetStatus', name, record))
+      const name = checkName(this.name, 'compareAndSetStatus', circuit)
+      checkExpectedEpoch(this.name, name, expectedEpoch)
+      const replacement = statusReplacement(checkRecord(this.name, 'compareAndSetStatus', name, record))
       try {
         const result = await this.collections.status.replaceOne(casFilter(name, expectedEpoch), replacement, {
           upsert: expectedEpoch === 0,
@@ -171,13 +170,8 @@ export class MongoStorage extends BaseStorage {
    */
   acquireProbe(circuit: string, max: number, ttlMs: number): Promise<ProbeLease | null> {
     return this.run('acquireProbe', circuit, async () => {
-      const name = this.checkName('acquireProbe', circuit)
-      if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
-        throw argumentError(this.name, 'acquireProbe', 'max must be a non-negative integer', max, name)
-      }
-      if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-        throw argumentError(this.name, 'acquireProbe', 'ttlMs must be a positive number of milliseconds', ttlMs, name)
-      }
+      const name = checkName(this.name, 'acquireProbe', circuit)
+      checkLease(this.name, name, max, ttlMs)
       const granted = await acquireLease(this.collections.leases, name, max, ttlMs, this.clock())
       if (granted === null) return null
       return {
@@ -201,7 +195,7 @@ export class MongoStorage extends BaseStorage {
 
   clear(circuit: string): Promise<void> {
     return this.run('clear', circuit, async () => {
-      const name = this.checkName('clear', circuit)
+      const name = checkName(this.name, 'clear', circuit)
       const { status, buckets, leases } = this.collections
       await Promise.all([status.deleteOne(statusFilter(name)), buckets.deleteMany(circuitBucketsFilter(name)), leases.deleteOne(leaseFilter(name))])
     })
@@ -222,7 +216,7 @@ export class MongoStorage extends BaseStorage {
 
   private recordAll(operation: string, circuit: string, batch: WindowCounts, windowMs: number): Promise<WindowCounts> {
     return this.run(operation, circuit, async () => {
-      this.checkWindow(operation, circuit, windowMs)
+      checkWindow(this.name, operation, circuit, windowMs)
       const now = this.clock()
       if (batch.failures > 0 || batch.successes > 0) await this.add(operation, circuit, batch, now)
       return this.count(operation, circuit, windowMs, now)
@@ -230,18 +224,14 @@ export class MongoStorage extends BaseStorage {
   }
 
   private add(operation: string, circuit: string, batch: WindowCounts, now = this.clock()): Promise<void> {
-    const name = this.checkName(operation, circuit)
-    for (const key of ['failures', 'successes'] as const) {
-      if (typeof batch?.[key] !== 'number' || !Number.isInteger(batch[key]) || batch[key] < 0) {
-        throw argumentError(this.name, operation, `${key} must be a non-negative integer`, batch?.[key], name)
-      }
-    }
+    const name = checkName(this.name, operation, circuit)
+    checkBatch(this.name, operation, name, batch)
     return addToBucket(this.collections.buckets, name, now, batch, (doc, reason) => this.corrupt(operation, this.collections.buckets, name, doc, reason))
   }
 
   private count(operation: string, circuit: string, windowMs: number, now: number): Promise<WindowCounts> {
-    const name = this.checkName(operation, circuit)
-    this.checkWindow(operation, name, windowMs)
+    const name = checkName(this.name, operation, circuit)
+    checkWindow(this.name, operation, name, windowMs)
     return countWindow(this.collections.buckets, name, now, windowMs, (doc, reason) => this.corrupt(operation, this.collections.buckets, name, doc, reason))
   }
 
@@ -264,24 +254,6 @@ export class MongoStorage extends BaseStorage {
 
   private corrupt(operation: string, collection: Collection<Document>, circuit: string | undefined, document: unknown, reason: string): void {
     reportCorrupt({ storage: this.name, operation, collection: collection.collectionName, circuit, reason, document }, this.onCorrupt)
-  }
-
-  /** Names are used only as string values; anything else (an object like `{ $gt: '' }`) is refused. */
-  private checkName(operation: string, circuit: unknown): string {
-    if (typeof circuit !== 'string') throw argumentError(this.name, operation, 'circuit name must be a string', circuit)
-    return circuit
-  }
-
-  private checkRecord(operation: string, circuit: string, record: StatusRecord): StatusRecord {
-    const reason = invalidRecordReason(record)
-    if (reason !== null) throw argumentError(this.name, operation, `record is not a status record (${reason})`, record, circuit)
-    return record
-  }
-
-  private checkWindow(operation: string, circuit: string, windowMs: number): void {
-    if (typeof windowMs !== 'number' || Number.isNaN(windowMs) || windowMs < 0) {
-      throw argumentError(this.name, operation, 'windowMs must be a non-negative number of milliseconds', windowMs, circuit)
-    }
   }
 
   private requireWatcher(): StatusWatcher {

@@ -1,0 +1,56 @@
+import fc from 'fast-check'
+import { Query } from 'mingo'
+import { describe, expect, it } from 'vitest'
+import { storageConformance } from '@breaker/storage-test-suite'
+import { MongoStorage } from '@breaker/storage-mongo'
+import { parseStatusDocument, validStatusFilter } from '../src/documents.js'
+import { EmulatedDb } from './emulated-db.js'
+
+// These run the storage's real queries through mingo, an in-memory JavaScript implementation of
+// MongoDB's query language. They do not talk to MongoDB: they check what the filters, updates and
+// pipelines mean, not how a server executes them (see real-server.test.ts for that).
+
+describe('MongoStorage on an in-memory emulation of the driver (mingo; does not talk to MongoDB)', () => {
+  storageConformance(
+    { describe, it, expect },
+    ({ clock }) => MongoStorage.create({ db: new EmulatedDb().asDb(), clock, changeStreams: true }),
+    { name: 'mongo queries, emulated with mingo (not a server)', granularityMs: 1000 },
+  )
+})
+
+describe('status validity: the reader and the server-side filter agree (mingo; does not talk to MongoDB)', () => {
+  const field = fc.oneof(
+    fc.constantFrom('closed', 'open', 'half_open', 'ajar', '', null, undefined, 0, 1, -1, 2.5, Number.NaN, Infinity, -Infinity),
+    fc.integer(),
+    fc.double(),
+    fc.string(),
+    fc.boolean(),
+    fc.constant(new Date(0)),
+  )
+  // Each field is well formed half of the time, so both readable and corrupt documents are common.
+  const document = fc.record(
+    {
+      status: fc.oneof(fc.constantFrom('closed', 'open', 'half_open'), field),
+      openedAt: fc.oneof(fc.oneof(fc.constant(null), fc.integer({ min: 0 })), field),
+      epoch: fc.oneof(fc.nat(), field),
+      updatedAt: fc.oneof(fc.integer({ min: 0 }), field),
+    },
+    { requiredKeys: [] },
+  )
+
+  it('a document is readable exactly when validStatusFilter matches it', () => {
+    const query = new Query(validStatusFilter())
+    const seen = { readable: 0, corrupt: 0 }
+    fc.assert(
+      fc.property(document, (doc) => {
+        const clean = Object.fromEntries(Object.entries(doc).filter(([, value]) => value !== undefined))
+        const readable = 'record' in parseStatusDocument(clean)
+        seen[readable ? 'readable' : 'corrupt'] += 1
+        expect(query.test(clean)).toBe(readable)
+      }),
+      { numRuns: 2_000 },
+    )
+    expect(seen.readable).toBeGreaterThan(50)
+    expect(seen.corrupt).toBeGreaterThan(50)
+  })
+})
