@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { Query } from 'mingo'
 import { describe, expect, it } from 'vitest'
+import { Circuit, isCircuitOpenError } from '@breaker/core'
 import { storageConformance } from '@breaker/storage-test-suite'
 import { MongoStorage } from '@breaker/storage-mongo'
 import { parseStatusDocument, validStatusFilter } from '../src/documents.js'
@@ -52,5 +53,45 @@ describe('status validity: the reader and the server-side filter agree (mingo; d
     )
     expect(seen.readable).toBeGreaterThan(50)
     expect(seen.corrupt).toBeGreaterThan(50)
+  })
+})
+
+describe('Circuits sharing MongoStorage, emulated with mingo (does not talk to MongoDB)', () => {
+  it('4 circuit instances racing to trip one circuit fire exactly one open hook between them', async () => {
+    const db = new EmulatedDb().asDb()
+    let now = Date.UTC(2026, 0, 1)
+    const clock = () => now
+    let opens = 0
+    // One storage object per "instance", as separate processes would have, on the same collections.
+    const instances = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const storage = await MongoStorage.create({ db, clock })
+        return new Circuit('contested', {
+          storage,
+          clock,
+          registry: false,
+          threshold: { failures: 20, within: 60_000 },
+          resetAfter: 600_000,
+          on: { open: () => (opens += 1) },
+        })
+      }),
+    )
+    const failing = async () => {
+      throw new Error('downstream failure (expected by this test)')
+    }
+    const rejected = await Promise.all(
+      instances.map(async (circuit) => {
+        for (let calls = 0; calls < 200; calls++) {
+          now += 1
+          const error = await circuit.call(failing).catch((e: unknown) => e)
+          if (isCircuitOpenError(error)) return true
+        }
+        return false
+      }),
+    )
+    await Promise.all(instances.map((circuit) => circuit.dispose()))
+    expect(rejected).toEqual([true, true, true, true])
+    expect(opens).toBe(1)
+    expect(await new MongoStorage({ db, clock }).getStatus('contested')).toMatchObject({ status: 'open', epoch: 1 })
   })
 })
