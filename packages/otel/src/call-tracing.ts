@@ -41,10 +41,16 @@ export class CallTracer {
   #draining = false
   #subscribedStart = false
 
-  /** @param tracer `undefined` when `traceCalls` is off: calls are then only counted. */
-  constructor(tracer: Tracer | undefined, count: CallCounter) {
+  readonly #chooseStore: () => ContextStoreLike | undefined
+
+  /**
+   * @param tracer `undefined` when `traceCalls` is off: calls are then only counted.
+   * @param chooseStore which store to bind (tests pick each runtime's branch).
+   */
+  constructor(tracer: Tracer | undefined, count: CallCounter, chooseStore: () => ContextStoreLike | undefined = chooseContextStore) {
     this.#tracer = tracer
     this.#count = count
+    this.#chooseStore = chooseStore
   }
 
   /** Subscribes; from now on `circuit.call()` takes core's traced path. */
@@ -52,7 +58,9 @@ export class CallTracer {
     this.#channel.asyncEnd.subscribe(this.#asyncEnd)
     this.#channel.end.subscribe(this.#end)
     if (!this.#tracer) return
-    this.#store = chooseContextStore()
+    // Each instrumentation binds its own store object: a channel keys bound stores by identity, so
+    // a shared one would let one instrumentation's disable() unbind another's.
+    this.#store = this.#chooseStore()
     if (this.#store) {
       this.#channel.start.bindStore(this.#store as AsyncLocalStorage<unknown>, this.#enter)
     } else {
@@ -116,21 +124,26 @@ export class CallTracer {
   #finish(data: CallContext): void {
     const failed = 'error' in data
     const outcome: CallOutcome = data.outcome ?? (failed ? 'failure' : 'success')
-    if (!this.#draining) this.#count(data.circuit, outcome)
     const record = this.#records.get(data)
-    if (!record) return
-    this.#records.delete(data)
-    this.#open--
-    record.ended = true
-    const span = record.span
-    try {
-      span.setAttribute(ATTR_STATE, data.state)
-      span.setAttribute(ATTR_OUTCOME, outcome)
-      if (failed) recordError(span, data.error)
-    } finally {
-      span.end()
-      if (this.#draining && this.#open === 0) this.#unsubscribeSettle()
+    if (record) {
+      this.#records.delete(data)
+      this.#open--
+      record.ended = true
+      try {
+        record.span.setAttribute(ATTR_STATE, data.state)
+        record.span.setAttribute(ATTR_OUTCOME, outcome)
+        if (failed) recordError(record.span, data.error)
+      } finally {
+        // Whatever failed above, the span still ends and the draining still completes.
+        try {
+          record.span.end()
+        } finally {
+          if (this.#draining && this.#open === 0) this.#unsubscribeSettle()
+        }
+      }
     }
+    // Counted last: a failing meter must not keep the span from ending.
+    if (!this.#draining) this.#count(data.circuit, outcome)
   }
 }
 

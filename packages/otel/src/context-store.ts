@@ -17,9 +17,9 @@ export interface ContextStore {
   run<R>(value: Context, next: () => R): R
 }
 
-/** Delegates to the global context manager through the public API. */
-export const publicApiStore: ContextStore = {
-  run: (value, next) => context.with(value, next),
+/** A store that delegates to the global context manager through the public API; a new object each time. */
+export function publicApiStore(): ContextStore {
+  return { run: (value, next) => context.with(value, next) }
 }
 
 /**
@@ -44,8 +44,9 @@ export function contextManagerStorage(): AsyncLocalStorage<Context> | undefined 
 /**
  * Picks the store to bind: the public-API one where Node calls `run`; where Node uses scopes, the
  * context manager's own AsyncLocalStorage, or none at all (spans still start as children of the
- * caller's context, but the user's spans will not nest under them).
+ * caller's context, but the user's spans will not nest under them). That AsyncLocalStorage is one
+ * object, so there only one instrumentation per process can bind it.
  */
 export function chooseContextStore(scopes = channelsUseScopes()): ContextStore | AsyncLocalStorage<Context> | undefined {
-  return scopes ? contextManagerStorage() : publicApiStore
+  return scopes ? contextManagerStorage() : publicApiStore()
 }
