@@ -63,6 +63,8 @@ export class Circuit implements Flushable {
   readonly #registry: Registry | undefined
   readonly #over: (counts: WindowCounts) => boolean
   #storage: Storage
+  /** The storage keeps call durations (it has an event log), so calls are timed. */
+  #timesCalls: boolean
   #status: StatusRecord = CLOSED
   #fetchedAt = -Infinity
   #inFlight = 0
@@ -84,6 +86,7 @@ export class Circuit implements Flushable {
     const storage = options.storage ?? registry?.defaultStorage ?? defaultRegistry.defaultStorage
     assertStorage(storage)
     this.#storage = storage
+    this.#timesCalls = typeof storage.eventLog === 'function'
     this.#hooks = new HookRunner(name, this.#config.on)
     this.#batch = this.#config.batch ? new PendingBatch() : undefined
     const t = this.#config.threshold
@@ -135,11 +138,10 @@ export class Circuit implements Flushable {
     }
     // Reserved before the status read so concurrent admissions cannot overshoot the bulkhead.
     this.#inFlight++
-    const now = this.#config.clock()
-    const status = this.#readStatus(now)
-    if (!isThenable(status)) return this.#admit(status, fn, now, ctx)
+    const status = this.#readStatus()
+    if (!isThenable(status)) return this.#admit(status, fn, ctx)
     return status.then(
-      (s) => this.#admit(s, fn, now, ctx),
+      (s) => this.#admit(s, fn, ctx),
       (error: unknown) => {
         this.#inFlight--
         if (ctx) ctx.outcome = 'rejected'
@@ -148,10 +150,11 @@ export class Circuit implements Flushable {
     )
   }
 
-  #admit<R>(status: StatusRecord, fn: (signal: AbortSignal) => R | PromiseLike<R>, now: number, ctx: CallContext | undefined): Promise<R> {
+  #admit<R>(status: StatusRecord, fn: (signal: AbortSignal) => R | PromiseLike<R>, ctx: CallContext | undefined): Promise<R> {
     if (ctx) ctx.state = status.status
     if (status.status === 'closed') return this.#execute(fn, status.epoch, undefined, ctx)
     if (status.status === 'half_open') return this.#probe(status, fn, ctx)
+    const now = this.#config.clock()
     if (now < (status.openedAt ?? 0) + this.#resetDelay(status.epoch)) {
       return this.#rejected(this.#openError(status, 'open'), 'open', ctx)
     }
@@ -196,7 +199,9 @@ export class Circuit implements Flushable {
   }
 
   #execute<R>(fn: (signal: AbortSignal) => R | PromiseLike<R>, epoch: number, permit: Permit, ctx: CallContext | undefined): Promise<R> {
-    const started = this.#config.clock()
+    // Reading the clock is the largest cost of the closed path, so a call is timed only for a
+    // storage that keeps durations (one with an event log).
+    const started = this.#timesCalls ? this.#config.clock() : NaN
     const timeout = this.#config.timeout
     let result: Promise<R>
     if (timeout !== undefined) {
@@ -223,12 +228,15 @@ export class Circuit implements Flushable {
     this.#release(permit, epoch)
     // Outcomes of calls admitted under an older epoch describe a state that no longer holds.
     if (epoch !== this.#status.epoch) return
-    const now = this.#config.clock()
-    if (permit !== undefined) return this.#track(this.#probeSucceeded(epoch, now, now - started))
-    if (this.#batch) return this.#track(this.#batched(false, epoch, now))
+    if (permit !== undefined || this.#batch) {
+      const now = this.#config.clock()
+      const duration = this.#duration(started, now)
+      return this.#track(permit !== undefined ? this.#probeSucceeded(epoch, now, duration) : this.#batched(false, epoch, now))
+    }
+    const duration = this.#timesCalls ? this.#duration(started, this.#config.clock()) : 0
     this.#track(
       attempt(
-        () => this.#storage.recordSuccess(this.name, now - started),
+        () => this.#storage.recordSuccess(this.name, duration),
         (error) => void this.#storageFailed('recordSuccess', error),
       ),
     )
@@ -244,11 +252,16 @@ export class Circuit implements Flushable {
     }
     const now = this.#config.clock()
     this.#lastFailureAt = now
-    const counted = epoch === this.#status.epoch ? this.#countFailure(epoch, permit !== undefined, now, now - started) : undefined
+    const counted = epoch === this.#status.epoch ? this.#countFailure(epoch, permit !== undefined, now, this.#duration(started, now)) : undefined
     const outcome: CallOutcome = timedOut ? 'timeout' : 'failure'
     return isThenable(counted)
       ? counted.then(() => this.#fallbackOr<R>(error, outcome, ctx))
       : this.#fallbackOr<R>(error, outcome, ctx)
+  }
+
+  /** Call duration (ms) for storages that keep durations; 0 when the call was not timed. */
+  #duration(started: number, now: number): number {
+    return started === started ? Math.max(0, now - started) : 0
   }
 
   #counts(error: unknown): boolean {
@@ -349,8 +362,11 @@ export class Circuit implements Flushable {
 
   // ── status: read, adopt, transition ─────────────────────────────────────────────────────
 
-  #readStatus(now: number): MaybePromise<StatusRecord> {
-    if (now - this.#fetchedAt < this.#config.stateCacheTtl) return this.#status
+  #readStatus(): MaybePromise<StatusRecord> {
+    // With no cache (the default) the read's time is never looked at, so the clock is not read.
+    const ttl = this.#config.stateCacheTtl
+    const now = ttl > 0 ? this.#config.clock() : 0
+    if (ttl > 0 && now - this.#fetchedAt < ttl) return this.#status
     let read: MaybePromise<StatusRecord | null>
     try {
       read = this.#storage.getStatus(this.name)
@@ -542,6 +558,7 @@ export class Circuit implements Flushable {
     assertStorage(storage)
     this.#unlisten()
     this.#storage = storage
+    this.#timesCalls = typeof storage.eventLog === 'function'
     this.#fetchedAt = -Infinity
     this.#unlisten = listen(storage, this.name, (record) => this.#pushed(record))
   }

@@ -33,9 +33,13 @@ export interface Storage {
    */
   compareAndSetStatus?(circuit: string, expectedEpoch: number, record: StatusRecord): MaybePromise<boolean>
 
-  /** Counts one success now; `durationMs` is how long the call took (ms). */
+  /**
+   * Counts one success now. `durationMs` is how long the call took (ms); circuits time calls
+   * only for storages that keep durations (those with an `eventLog`) and pass 0 to the rest,
+   * since reading the clock is the largest cost of a closed call.
+   */
   recordSuccess(circuit: string, durationMs: number): MaybePromise<void>
-  /** Counts one failure now; `durationMs` is how long the call took (ms). */
+  /** Counts one failure now; `durationMs` as for `recordSuccess`. */
   recordFailure(circuit: string, durationMs: number): MaybePromise<void>
   /** Successes counted in the last `windowMs` milliseconds, now included. */
   successCount(circuit: string, windowMs: number): MaybePromise<number>
