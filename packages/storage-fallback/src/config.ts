@@ -7,6 +7,7 @@ import { isSignalAware } from './signal.js'
 const SCOPE = '@breaker/storage-fallback'
 // setTimeout silently turns longer delays into 1 ms; refuse them instead of misbehaving.
 const MAX_TIMEOUT_MS = 2_147_483_647
+const MAX_BACKENDS = 31
 const REQUIRED = [
   'getStatus',
   'setStatus',
@@ -58,6 +59,10 @@ export function resolveChain(
   const entries = entriesOf(definition, resolved.timeout)
   if (entries.length === 0) {
     throw new ConfigurationError('backends', 'must name at least one backend', definition, SCOPE)
+  }
+  // The router tracks the backends an operation passed over as bits of one integer.
+  if (entries.length > MAX_BACKENDS) {
+    throw new ConfigurationError('backends', `must name at most ${MAX_BACKENDS} backends`, `${entries.length} backends`, SCOPE)
   }
   const last = entries.length - 1
   const backends = entries.map(([path, entry], index): Backend => {

@@ -1,4 +1,6 @@
-import { StorageTimeoutError } from '@breaker/core'
+import { StorageTimeoutError, isThenable } from '@breaker/core'
+import type { MaybePromise, ProbeLease } from '@breaker/core'
+import type { Backend } from './config.js'
 
 /** What a deadline needs to know to name the abandoned operation. */
 export interface DeadlineTarget {
@@ -50,4 +52,15 @@ export function withDeadline<T>(
       },
     )
   })
+}
+
+/** A permit's `release` is a storage call too: it gets the backend's deadline. */
+export function guardLease(backend: Backend, circuit: string, lease: ProbeLease): ProbeLease {
+  const release = (): MaybePromise<void> => {
+    const value = lease.release()
+    if (!isThenable(value)) return value
+    const target = { backend: backend.name, operation: 'release', circuit, timeoutMs: backend.timeoutMs }
+    return withDeadline(value, target, undefined, undefined)
+  }
+  return { id: lease.id, expiresAt: lease.expiresAt, release }
 }

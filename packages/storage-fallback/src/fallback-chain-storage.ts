@@ -149,15 +149,7 @@ export class FallbackChainStorage implements Storage {
         const wasMarked = backend.health.marked
         backend.health.reset()
         this.router.writeBacks.ledgers[backend.index]!.reset()
-        if (wasMarked && this.events.wants('storage_backend_health')) {
-          this.events.emit('storage_backend_health', {
-            backend: backend.name,
-            backendIndex: backend.index,
-            healthy: true,
-            consecutiveFailures: 0,
-            unhealthyUntil: null,
-          })
-        }
+        if (wasMarked && this.events.wants('storage_backend_health')) this.router.report.healthy(backend)
       }
       if (failures.length === 0) return
       const detail = failures.map(([b, e]) => `${b.name}: ${e instanceof Error ? e.message : String(e)}`).join('; ')

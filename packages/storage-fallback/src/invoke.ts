@@ -20,7 +20,6 @@ export type Operation =
 
 type Loose = Record<string, (...args: unknown[]) => MaybePromise<unknown>>
 
-const ZERO: WindowCounts = Object.freeze({ failures: 0, successes: 0 })
 const NO_ENTRIES = Object.freeze([]) as unknown as []
 
 /**
@@ -147,5 +146,3 @@ export function writeBatch(
 function freeLease(expiresAt: number): ProbeLease {
   return { id: 'null', expiresAt, release() {} }
 }
-
-export { ZERO }

@@ -1,10 +1,11 @@
 import { StorageError, andThen, isThenable } from '@breaker/core'
 import type { MaybePromise, ProbeLease, StatusListener, StatusRecord, WindowCounts } from '@breaker/core'
 import type { Backend, ResolvedOptions } from './config.js'
-import { withDeadline } from './deadline.js'
+import { guardLease, withDeadline } from './deadline.js'
 import type { ChainEvents } from './events.js'
 import { invoke } from './invoke.js'
 import type { Operation } from './invoke.js'
+import { ChainReporter } from './reporter.js'
 import { WriteBackRunner } from './write-back-runner.js'
 
 /** The chain's own `name`, used in events and errors that concern no single backend. */
@@ -20,6 +21,8 @@ export class ChainRouter {
   readonly writeBacks: WriteBackRunner
   /** The chain's subscribers, told of status writes answered by a stateless final backend. */
   readonly listeners = new Set<StatusListener>()
+  /** Health bookkeeping and events. */
+  readonly report: ChainReporter
   readonly now: () => number
 
   constructor(
@@ -29,15 +32,14 @@ export class ChainRouter {
   ) {
     const clock = options.clock
     this.now = () => clock()
+    this.report = new ChainReporter(backends, events, this.now)
     this.writeBacks = new WriteBackRunner(
       backends,
       options.maxWriteBack,
       (backend, op, circuit, a, b, c) => this.guarded(backend, op, circuit, a, b, c),
       {
-        failed: (backend, error) => this.failed(backend, 'writeBack', undefined, error, -1),
-        succeeded: (backend) => {
-          if (backend.health.consecutiveFailures !== 0) this.recovered(backend)
-        },
+        failed: (backend, error) => this.report.failed(backend, 'writeBack', undefined, error, -1),
+        succeeded: (backend) => this.report.recovered(backend),
       },
       this.now,
     )
@@ -46,9 +48,11 @@ export class ChainRouter {
   /** Runs `op` on the first backend that answers; `a`, `b`, `c` are the contract's arguments after the circuit. */
   route(op: Operation, circuit: string, a?: unknown, b?: unknown, c?: unknown): MaybePromise<unknown> {
     const started = this.events.timed ? performance.now() : -1
-    return this.from(0, op, circuit, a, b, c, started, undefined, undefined, -1)
+    return this.from(0, op, circuit, a, b, c, started, 0, undefined, -1)
   }
 
+  // `bypassed` holds the indexes of the backends this operation failed on or skipped, as bits
+  // (at most 31 backends): writes a lower backend takes are owed to each of them.
   private from(
     i: number,
     op: Operation,
@@ -57,15 +61,15 @@ export class ChainRouter {
     b: unknown,
     c: unknown,
     started: number,
-    bypassed: number[] | undefined,
+    bypassed: number,
     lastError: unknown,
     lastIndex: number,
   ): MaybePromise<unknown> {
     for (; i < this.backends.length; i++) {
       const backend = this.backends[i]!
       if (backend.health.marked && backend.health.skip(this.now())) {
-        this.skipped(backend, op, circuit)
-        ;(bypassed ??= []).push(i)
+        this.report.skipped(backend, op, circuit)
+        bypassed |= 1 << i
         continue
       }
       const t0 = started >= 0 ? performance.now() : -1
@@ -73,8 +77,8 @@ export class ChainRouter {
       try {
         value = this.attempt(backend, op, circuit, a, b, c)
       } catch (error) {
-        this.failed(backend, op, circuit, error, t0)
-        ;(bypassed ??= []).push(i)
+        this.report.failed(backend, op, circuit, error, t0)
+        bypassed |= 1 << i
         lastError = error
         lastIndex = i
         continue
@@ -85,8 +89,8 @@ export class ChainRouter {
       return value.then(
         (answer) => this.answered(backend, op, circuit, a, b, c, answer, t0, started, missed),
         (error: unknown) => {
-          this.failed(backend, op, circuit, error, t0)
-          return this.from(index + 1, op, circuit, a, b, c, started, [...(missed ?? []), index], error, index)
+          this.report.failed(backend, op, circuit, error, t0)
+          return this.from(index + 1, op, circuit, a, b, c, started, missed | (1 << index), error, index)
         },
       )
     }
@@ -96,7 +100,7 @@ export class ChainRouter {
   /** Runs `clear`/`clearAll` on every backend not skipped; succeeds when at least one answered. */
   broadcast(op: 'clear' | 'clearAll', circuit: string | undefined): MaybePromise<void> {
     const started = this.events.timed ? performance.now() : -1
-    return this.broadcastFrom(0, op, circuit, started, -1, [], undefined, -1)
+    return this.broadcastFrom(0, op, circuit, started, -1, 0, undefined, -1)
   }
 
   private broadcastFrom(
@@ -105,15 +109,15 @@ export class ChainRouter {
     circuit: string | undefined,
     started: number,
     answeredBy: number,
-    missed: number[],
+    missed: number,
     lastError: unknown,
     lastIndex: number,
   ): MaybePromise<void> {
     for (; i < this.backends.length; i++) {
       const backend = this.backends[i]!
       if (backend.health.marked && backend.health.skip(this.now())) {
-        this.skipped(backend, op, circuit)
-        missed.push(i)
+        this.report.skipped(backend, op, circuit)
+        missed |= 1 << i
         continue
       }
       const t0 = started >= 0 ? performance.now() : -1
@@ -121,8 +125,8 @@ export class ChainRouter {
       try {
         value = this.attempt(backend, op, circuit as string, undefined, undefined, undefined)
       } catch (error) {
-        this.failed(backend, op, circuit, error, t0)
-        missed.push(i)
+        this.report.failed(backend, op, circuit, error, t0)
+        missed |= 1 << i
         lastError = error
         lastIndex = i
         continue
@@ -135,9 +139,8 @@ export class ChainRouter {
             return this.broadcastFrom(index + 1, op, circuit, started, answeredBy < 0 ? index : answeredBy, missed, lastError, lastIndex)
           },
           (error: unknown) => {
-            this.failed(backend, op, circuit, error, t0)
-            missed.push(index)
-            return this.broadcastFrom(index + 1, op, circuit, started, answeredBy, missed, error, index)
+            this.report.failed(backend, op, circuit, error, t0)
+            return this.broadcastFrom(index + 1, op, circuit, started, answeredBy, missed | (1 << index), error, index)
           },
         )
       }
@@ -146,11 +149,12 @@ export class ChainRouter {
     }
     if (answeredBy < 0) return this.exhausted(op, circuit, started, lastError, lastIndex) as never
     // Backends that missed the clear would serve stale state when they come back: owe it to them.
-    for (const index of missed) {
+    for (let index = 0; missed !== 0; index++, missed >>>= 1) {
+      if ((missed & 1) === 0) continue
       if (op === 'clear') this.writeBacks.ledgers[index]!.noteClear(circuit as string)
       else this.writeBacks.ledgers[index]!.noteClearAll()
     }
-    this.finished(op, circuit, answeredBy, started, true)
+    this.report.finished(op, circuit, answeredBy, started, true)
   }
 
   /**
@@ -191,109 +195,41 @@ export class ChainRouter {
     value: unknown,
     t0: number,
     started: number,
-    bypassed: number[] | undefined,
+    bypassed: number,
   ): unknown {
-    if (backend.health.consecutiveFailures !== 0) this.recovered(backend)
-    if (t0 >= 0 && this.events.wants('storage_operation')) {
-      const durationMs = performance.now() - t0
-      this.events.emit('storage_operation', { backend: backend.name, backendIndex: backend.index, operation: op, circuit, durationMs })
-    }
-    if (bypassed !== undefined) this.noteMissed(bypassed, op, circuit, a, b, c, value)
+    this.report.answered(backend, op, circuit, t0)
+    if (bypassed !== 0) this.noteMissed(bypassed, op, circuit, a, b, c, value)
     if (this.writeBacks.ledgers[backend.index]!.size !== 0) this.writeBacks.schedule(backend.index)
     if (backend.stateless) {
       if (this.listeners.size !== 0) this.pushLocal(op, circuit, a, b, value)
     } else if (op === 'acquireProbe' && value !== null) {
-      value = this.guardLease(backend, circuit, value as ProbeLease)
+      value = guardLease(backend, circuit, value as ProbeLease)
     }
-    if (started >= 0) this.finished(op, circuit, backend.index, started, true)
+    this.report.finished(op, circuit, backend.index, started, true)
     return value
   }
 
   /** Remembers, for every backend that was passed over, a write that a lower one took. */
-  private noteMissed(bypassed: number[], op: Operation, circuit: string, a: unknown, b: unknown, c: unknown, value: unknown): void {
+  private noteMissed(bypassed: number, op: Operation, circuit: string, a: unknown, b: unknown, c: unknown, value: unknown): void {
     let status: StatusRecord | undefined
     if (op === 'setStatus') status = a as StatusRecord
     else if (op === 'compareAndSetStatus' && value === true) status = b as StatusRecord
     const counts = countsOf(op, a)
     if (status === undefined && counts === undefined) return
     const windowMs = op === 'record' ? (c as number) : op === 'recordBatch' ? (b as number) : 0
-    for (const index of bypassed) {
+    for (let index = 0; bypassed !== 0; index++, bypassed >>>= 1) {
+      if ((bypassed & 1) === 0) continue
       const ledger = this.writeBacks.ledgers[index]!
       if (status !== undefined) ledger.noteStatus(circuit, status)
       if (counts !== undefined) ledger.noteCounts(circuit, counts.failures, counts.successes, windowMs)
     }
   }
 
-  private failed(backend: Backend, op: string, circuit: string | undefined, error: unknown, t0: number): void {
-    const health = backend.health
-    if (health.failure(this.now()) && this.events.wants('storage_backend_health')) {
-      this.events.emit('storage_backend_health', {
-        backend: backend.name,
-        backendIndex: backend.index,
-        healthy: false,
-        consecutiveFailures: health.consecutiveFailures,
-        unhealthyUntil: health.unhealthyUntil,
-      })
-    }
-    if (this.events.wants('storage_fallback')) {
-      const next = op === 'writeBack' ? undefined : this.backends[backend.index + 1]
-      this.events.emit('storage_fallback', {
-        backend: backend.name,
-        nextBackend: next?.name ?? null,
-        operation: op,
-        errorClass: errorClass(error),
-        errorMessage: error instanceof Error ? error.message : String(error),
-        durationMs: t0 >= 0 ? performance.now() - t0 : 0,
-        backendIndex: backend.index,
-        circuit,
-      })
-    }
-  }
-
-  private recovered(backend: Backend): void {
-    if (backend.health.success() && this.events.wants('storage_backend_health')) {
-      this.events.emit('storage_backend_health', {
-        backend: backend.name,
-        backendIndex: backend.index,
-        healthy: true,
-        consecutiveFailures: 0,
-        unhealthyUntil: null,
-      })
-    }
-  }
-
-  private skipped(backend: Backend, op: Operation, circuit: string | undefined): void {
-    if (this.events.wants('storage_backend_skipped')) {
-      this.events.emit('storage_backend_skipped', {
-        backend: backend.name,
-        backendIndex: backend.index,
-        operation: op,
-        circuit,
-        unhealthyUntil: backend.health.unhealthyUntil,
-      })
-    }
-  }
-
+  /** A backend answered a broadcast `clear`/`clearAll`: it owes nothing more for what it cleared. */
   private cleared(backend: Backend, op: 'clear' | 'clearAll', circuit: string | undefined, t0: number): void {
-    if (backend.health.consecutiveFailures !== 0) this.recovered(backend)
     if (op === 'clear') this.writeBacks.ledgers[backend.index]!.forget(circuit as string)
     else this.writeBacks.ledgers[backend.index]!.reset()
-    if (t0 >= 0 && this.events.wants('storage_operation')) {
-      const durationMs = performance.now() - t0
-      this.events.emit('storage_operation', { backend: backend.name, backendIndex: backend.index, operation: op, circuit, durationMs })
-    }
-  }
-
-  private finished(op: Operation, circuit: string | undefined, index: number, started: number, success: boolean): void {
-    if (started < 0 || !this.events.wants('storage_chain_operation')) return
-    this.events.emit('storage_chain_operation', {
-      operation: op,
-      circuit,
-      backend: index >= 0 ? this.backends[index]!.name : null,
-      backendIndex: index,
-      durationMs: performance.now() - started,
-      success,
-    })
+    this.report.answered(backend, op, circuit, t0)
   }
 
   /** Status writes answered by a stateless final backend reach nobody else: push them ourselves. */
@@ -311,20 +247,9 @@ export class ChainRouter {
     }
   }
 
-  /** A permit's `release` is a storage call too: it gets the backend's deadline. */
-  private guardLease(backend: Backend, circuit: string, lease: ProbeLease): ProbeLease {
-    const release = (): MaybePromise<void> => {
-      const value = lease.release()
-      if (!isThenable(value)) return value
-      const target = { backend: backend.name, operation: 'release', circuit, timeoutMs: backend.timeoutMs }
-      return withDeadline(value, target, undefined, undefined)
-    }
-    return { id: lease.id, expiresAt: lease.expiresAt, release }
-  }
-
   /** No backend answered: the last failure surfaces, or, if every backend was skipped, a `StorageError` says so. */
   private exhausted(op: Operation, circuit: string | undefined, started: number, lastError: unknown, lastIndex: number): never {
-    this.finished(op, circuit, -1, started, false)
+    this.report.finished(op, circuit, -1, started, false)
     if (lastIndex >= 0) throw StorageError.from(lastError, this.backends[lastIndex]!.name, op, circuit)
     const until = this.backends.map((b) => `${b.name} until ${new Date(b.health.unhealthyUntil).toISOString()}`).join(', ')
     throw new StorageError(
@@ -353,9 +278,3 @@ function countsOf(op: Operation, a: unknown): WindowCounts | undefined {
 }
 const FAILURE: WindowCounts = Object.freeze({ failures: 1, successes: 0 })
 const SUCCESS: WindowCounts = Object.freeze({ failures: 0, successes: 1 })
-
-/** The gem's `error_class`: the error's class name. */
-function errorClass(error: unknown): string {
-  if (error instanceof Error) return error.name || error.constructor.name
-  return typeof error
-}

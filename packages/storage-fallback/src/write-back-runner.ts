@@ -76,7 +76,7 @@ export class WriteBackRunner {
    */
   async writeBack(): Promise<void> {
     let failure: unknown
-    let failed = false
+    let failedOn: Backend | undefined
     for (const backend of this.backends) {
       const index = backend.index
       await this.flushing[index]
@@ -86,11 +86,13 @@ export class WriteBackRunner {
         this.report.succeeded(backend)
       } catch (error) {
         this.report.failed(backend, error)
-        if (!failed) failure = error
-        failed = true
+        if (failedOn === undefined) {
+          failure = error
+          failedOn = backend
+        }
       }
     }
-    if (failed) throw StorageError.from(failure, this.backends[0]!.name, 'writeBack')
+    if (failedOn !== undefined) throw StorageError.from(failure, failedOn.name, 'writeBack')
   }
 
   /** Resolves once no background write-back is in flight. */

@@ -65,6 +65,11 @@ describe('configuration', () => {
     expect(configError({}).option).toBe('backends')
   })
 
+  it('rejects a chain longer than 31 backends', () => {
+    const error = configError(Array.from({ length: 32 }, () => ({ storage: memory })))
+    expect(error.message).toBe('[@breaker/storage-fallback] backends must name at most 31 backends, got "32 backends"')
+  })
+
   it('rejects something that is no chain at all', () => {
     expect(configError(42).message).toMatch(/^\[@breaker\/storage-fallback\] backends must be an array .*, got 42$/)
   })
