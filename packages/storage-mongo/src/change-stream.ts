@@ -12,6 +12,7 @@ export type StatusDocumentHandler = (id: unknown, document: unknown) => void
 export class StatusWatcher {
   private stream: ChangeStream<Document> | undefined
   private ready: Promise<void> | undefined
+  private abandon: ((error: Error) => void) | undefined
 
   constructor(
     private readonly collection: Collection<Document>,
@@ -29,6 +30,7 @@ export class StatusWatcher {
     const stream = this.collection.watch(CHANGE_STREAM_PIPELINE, { fullDocument: 'updateLookup' })
     this.stream = stream
     this.ready = new Promise<void>((resolve, reject) => {
+      this.abandon = reject
       stream.once('resumeTokenChanged', () => resolve())
       stream.on('error', (error: unknown) => {
         reject(error)
@@ -58,6 +60,8 @@ export class StatusWatcher {
     const stream = this.stream
     if (stream === undefined) return
     this.forget(stream)
+    // Whoever still waits for the stream to open learns it never will.
+    this.abandon?.(new Error('[@breaker/storage-mongo] the change stream was closed before it opened'))
     await stream.close()
   }
 

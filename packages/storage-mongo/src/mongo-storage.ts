@@ -32,7 +32,9 @@ import type { MongoStorageCollections, MongoStorageOptions } from './options.js'
  * {@link MongoStorage.create}). Every method answers with a promise.
  */
 export class MongoStorage extends BaseStorage {
+  /** Backend name used in events and errors (`'mongo'` unless the `name` option says otherwise). */
   readonly name: string
+  /** `{ scope: 'cluster', atomic, cas, leases: true, subscribe: <changeStreams option> }`. */
   readonly capabilities: StorageCapabilities
   /** The three collections in use. */
   readonly collections: MongoStorageCollections
@@ -93,6 +95,7 @@ export class MongoStorage extends BaseStorage {
     return this.run('subscribe', undefined, () => this.requireWatcher().start())
   }
 
+  /** The circuit's status document as a record; `null` when absent or corrupt (then reported). */
   getStatus(circuit: string): Promise<StatusRecord | null> {
     return this.run('getStatus', circuit, async () => {
       const document = await this.collections.status.findOne(statusFilter(checkName(this.name, 'getStatus', circuit)))
@@ -100,12 +103,12 @@ export class MongoStorage extends BaseStorage {
     })
   }
 
+  /** Replaces the circuit's status document unconditionally (last writer wins), upserting it. */
   setStatus(circuit: string, record: StatusRecord): Promise<void> {
     return this.run('setStatus', circuit, async () => {
-      const write = (): Promise<unknown> =>
-        this.collections.status.replaceOne(statusFilter(checkName(this.name, 'setStatus', circuit)), statusReplacement(checkRecord(this.name, 'setStatus', circuit, record)), {
-          upsert: true,
-        })
+      const name = checkName(this.name, 'setStatus', circuit)
+      const replacement = statusReplacement(checkRecord(this.name, 'setStatus', name, record))
+      const write = (): Promise<unknown> => this.collections.status.replaceOne(statusFilter(name), replacement, { upsert: true })
       // Two first writes of one circuit can race to insert; the loser's write is then a replace.
       await write().catch((error: unknown) => (isDuplicateKey(error) ? write() : Promise.reject(error)))
     })
@@ -133,18 +136,22 @@ export class MongoStorage extends BaseStorage {
     })
   }
 
+  /** Adds one success to the current second's bucket (`$inc` + upsert); the duration is not kept. */
   recordSuccess(circuit: string, _durationMs: number): Promise<void> {
     return this.run('recordSuccess', circuit, () => this.add('recordSuccess', circuit, { failures: 0, successes: 1 }))
   }
 
+  /** Adds one failure to the current second's bucket (`$inc` + upsert); the duration is not kept. */
   recordFailure(circuit: string, _durationMs: number): Promise<void> {
     return this.run('recordFailure', circuit, () => this.add('recordFailure', circuit, { failures: 1, successes: 0 }))
   }
 
+  /** Successes in the buckets of the last `windowMs` ms (whole seconds, the current one included). */
   successCount(circuit: string, windowMs: number): Promise<number> {
     return this.run('successCount', circuit, async () => (await this.count('successCount', circuit, windowMs, this.clock())).successes)
   }
 
+  /** Failures in the buckets of the last `windowMs` ms (whole seconds, the current one included). */
   failureCount(circuit: string, windowMs: number): Promise<number> {
     return this.run('failureCount', circuit, async () => (await this.count('failureCount', circuit, windowMs, this.clock())).failures)
   }
@@ -193,6 +200,7 @@ export class MongoStorage extends BaseStorage {
     return remove
   }
 
+  /** Deletes the circuit's status document, buckets and lease document. */
   clear(circuit: string): Promise<void> {
     return this.run('clear', circuit, async () => {
       const name = checkName(this.name, 'clear', circuit)

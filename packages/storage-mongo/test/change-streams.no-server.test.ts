@@ -93,6 +93,14 @@ describe('change streams (unit tests with a recording fake: these do not talk to
     expect(db.streams[0]!.closed).toBe(true)
   })
 
+  it('startChangeStream rejects, instead of hanging, when close() comes before the server opened the stream', async () => {
+    const db = new FakeDb()
+    const storage = new MongoStorage({ db: db.asDb(), changeStreams: true })
+    const started = storage.startChangeStream()
+    await storage.close()
+    await expect(started).rejects.toThrow(/closed before it opened/)
+  })
+
   it("create({ changeStreams: 'detect' }) asks hello once, creates indexes and waits for the stream to open", async () => {
     const db = new FakeDb()
     db.answer('$db.command', { value: { isWritablePrimary: true, setName: 'rs0' } })

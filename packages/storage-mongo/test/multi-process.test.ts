@@ -33,7 +33,7 @@ async function runTogether(script: string, argLists: string[][]): Promise<Array<
           outputs[i]!.stdout += chunk
           if (!before.includes('ready\n') && outputs[i]!.stdout.includes('ready\n')) {
             ready += 1
-            if (ready === children.length) for (const c of children) c.stdin.write('go\n')
+            if (ready === children.length) for (const c of children) c.stdin.end('go\n')
           }
         })
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => (outputs[i]!.stderr += chunk))
