@@ -151,7 +151,7 @@ export class ChainRouter {
     // Backends that missed the clear would serve stale state when they come back: owe it to them.
     for (let index = 0; missed !== 0; index++, missed >>>= 1) {
       if ((missed & 1) === 0) continue
-      if (op === 'clear') this.writeBacks.ledgers[index]!.noteClear(circuit as string)
+      if (op === 'clear') this.writeBacks.ledgers[index]!.noteClear(circuit as string, this.now())
       else this.writeBacks.ledgers[index]!.noteClearAll()
     }
     this.report.finished(op, circuit, answeredBy, started, true)

@@ -3,8 +3,8 @@ import type { MaybePromise, StatusRecord, WindowCounts } from '@breaker/core'
 
 /** What one backend missed about one circuit while it was away. */
 export interface PendingWrite {
-  /** The circuit was cleared elsewhere; clear it here before anything else. */
-  cleared: boolean
+  /** When the circuit was cleared elsewhere (epoch ms), 0 if it was not: clear it here first. */
+  cleared: number
   /** The newest status written below (highest epoch, then latest `updatedAt`). */
   status: StatusRecord | null
   /** Outcomes counted below and not yet written here. */
@@ -48,7 +48,7 @@ export class WriteBackLedger {
         this.entries.delete(oldest)
         this.dropped++
       }
-      entry = { cleared: false, status: null, failures: 0, successes: 0, windowMs: 0, flushing: undefined }
+      entry = { cleared: 0, status: null, failures: 0, successes: 0, windowMs: 0, flushing: undefined }
       this.entries.set(circuit, entry)
     }
     return entry
@@ -76,10 +76,10 @@ export class WriteBackLedger {
     entry.successes = Math.max(0, entry.successes - successes)
   }
 
-  /** The circuit was cleared below: what this backend holds about it is stale. */
-  noteClear(circuit: string): void {
+  /** The circuit was cleared below at `at` (epoch ms): what this backend holds about it is stale. */
+  noteClear(circuit: string, at: number): void {
     const entry = this.entry(circuit)
-    entry.cleared = true
+    entry.cleared = at
     entry.status = null
     entry.failures = 0
     entry.successes = 0
@@ -130,7 +130,7 @@ export function flushCircuit(ledger: WriteBackLedger, circuit: string, target: W
   if (entry === undefined) return pre
   if (entry.flushing !== undefined) return andThen(pre, () => entry.flushing)
   const run = andThen(pre, () => {
-    const cleared = entry.cleared ? andThen(target.clear(circuit), () => void (entry.cleared = false)) : undefined
+    const cleared = entry.cleared !== 0 ? clearUnlessRewritten(entry, circuit, target) : undefined
     return andThen(cleared, () =>
       andThen(writeStatus(entry, circuit, target, 3), () => {
         const failures = entry.failures
@@ -146,7 +146,7 @@ export function flushCircuit(ledger: WriteBackLedger, circuit: string, target: W
   })
   const done = (): void => {
     entry.flushing = undefined
-    if (!entry.cleared && entry.status === null && entry.failures === 0 && entry.successes === 0) {
+    if (entry.cleared === 0 && entry.status === null && entry.failures === 0 && entry.successes === 0) {
       if (ledger.entries.get(circuit) === entry) ledger.entries.delete(circuit)
     }
   }
@@ -160,6 +160,23 @@ export function flushCircuit(ledger: WriteBackLedger, circuit: string, target: W
   })
   entry.flushing = flushing
   return flushing
+}
+
+/**
+ * A clear owed to a shared backend must not wipe what another instance wrote there after it:
+ * when the stored status is newer than the clear, the clear is dropped.
+ */
+function clearUnlessRewritten(entry: PendingWrite, circuit: string, target: WriteBackTarget): MaybePromise<void> {
+  const at = entry.cleared
+  return andThen(target.getStatus(circuit), (stored) => {
+    if (stored !== null && stored.updatedAt > at) {
+      if (entry.cleared === at) entry.cleared = 0
+      return undefined
+    }
+    return andThen(target.clear(circuit), () => {
+      if (entry.cleared === at) entry.cleared = 0
+    })
+  })
 }
 
 /**

@@ -127,6 +127,17 @@ describe('write-back', () => {
     expect(memory.getStatus('pay')).toBeNull()
   })
 
+  it('drops a missed clear when another instance wrote the circuit on the primary after it', () => {
+    const { clock, advance, redis, chain } = setup()
+    redis.down = true
+    chain.clear('pay')
+    advance(100)
+    redis.down = false
+    redis.setStatus('pay', rec('open', 3, clock()))
+    advance(1000)
+    expect(chain.getStatus('pay')).toEqual(rec('open', 3, Date.UTC(2026, 0, 1) + 100))
+  })
+
   it('runs a missed clearAll on the primary before it serves anything again', () => {
     const { clock, advance, redis, chain } = setup()
     redis.setStatus('pay', rec('open', 1, clock()))
