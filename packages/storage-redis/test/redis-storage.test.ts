@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import calculateSlot from 'cluster-key-slot'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { isConfigurationError, isStorageError, isStorageTimeoutError } from '@breaker/core'
+import type { StatusChange, StatusRecord, StorageError } from '@breaker/core'
+import { RedisStorage, circuitKeys } from '@breaker/storage-redis'
+import type { Redis } from 'ioredis'
+import { connect } from './helpers/client.js'
+import { startRedisServer } from './helpers/redis-server.mjs'
+
+const server = await startRedisServer()
+const admin = connect(server)
+const opened: Array<{ storage?: RedisStorage; client?: Redis }> = []
+
+function storage(options: Partial<ConstructorParameters<typeof RedisStorage>[0]> = {}): RedisStorage {
+  const client = connect(server)
+  const s = new RedisStorage({ client, prefix: `t${randomUUID().slice(0, 6)}`, ...options })
+  opened.push({ storage: s, client })
+  return s
+}
+
+const open = (epoch: number, at = 1_000): StatusRecord => ({ status: 'open', openedAt: at, epoch, updatedAt: at })
+
+async function allKeys(): Promise<string[]> {
+  const keys: string[] = []
+  let cursor = '0'
+  do {
+    const [next, found] = await admin.scan(cursor, 'COUNT', 1000)
+    cursor = next
+    keys.push(...found)
+  } while (cursor !== '0')
+  return keys.sort()
+}
+
+afterEach(async () => {
+  for (const { storage: s, client } of opened.splice(0)) {
+    await s?.close()
+    client?.disconnect()
+  }
+})
+afterAll(async () => {
+  admin.disconnect()
+  await server.stop()
+})
+
+describe('RedisStorage keys', () => {
+  it('hash-tags every key of a circuit so the whole circuit lives on one Cluster slot', async () => {
+    const s = storage({ prefix: 'breaker' })
+    const name = `payments-${randomUUID()}`
+    await s.setStatus(name, open(1))
+    await s.record(name, 'failure', 1, 60_000)
+    await (await s.acquireProbe(name, 1, 10_000))!.release()
+    await s.acquireProbe(name, 1, 10_000)
+    const keys = (await allKeys()).filter((key) => key.includes(name))
+    expect(keys.map((key) => key.replace(name, 'X'))).toEqual(['breaker:{X}:counts', 'breaker:{X}:leases', 'breaker:{X}:status'])
+    expect(new Set(keys.map((key) => calculateSlot(key))).size).toBe(1)
+  })
+
+  it('keeps names with *, :, {, }, spaces and unicode inside their own hash tag', async () => {
+    const s = storage({ prefix: 'names' })
+    for (const name of ['a}b{c', 'x:*', '{tag}', 'sp ace', 'ü→😀']) {
+      const keys = circuitKeys('names', name)
+      await s.setStatus(name, open(1))
+      await s.recordFailure(name, 1)
+      expect(await admin.exists(keys.status, keys.counts)).toBe(2)
+      for (const key of [keys.status, keys.counts, keys.leases, keys.lock]) {
+        expect(key.match(/[{}]/g)).toEqual(['{', '}'])
+        expect(calculateSlot(key)).toBe(calculateSlot(keys.status))
+      }
+    }
+  })
+
+  it('clearAll deletes only this prefix, with SCAN and never KEYS or FLUSH', async () => {
+    await admin.config('RESETSTAT')
+    const foreign = ['other:{x}:status', 'ab:{x}:status', 'a:plain', 'a:{x}:userdata', 'user-key']
+    for (const key of foreign) await admin.set(key, '1')
+    const mine = new RedisStorage({ client: admin, prefix: 'a' })
+    const globbed = new RedisStorage({ client: admin, prefix: 'a*' })
+    await mine.setStatus('one', open(1))
+    await mine.recordFailure('two', 1)
+    await globbed.setStatus('three', open(1))
+    await globbed.clearAll()
+    expect(await mine.getStatus('one')).toEqual(open(1))
+    await mine.clearAll()
+    expect(await mine.getStatus('one')).toBeNull()
+    expect(await mine.failureCount('two', 60_000)).toBe(0)
+    for (const key of foreign) expect(await admin.exists(key)).toBe(1)
+    const stats = await admin.info('commandstats')
+    expect(stats).toContain('cmdstat_scan')
+    expect(stats).not.toMatch(/cmdstat_(keys|flushdb|flushall):/)
+    await admin.del(...foreign)
+  })
+})
+
+describe('RedisStorage windows', () => {
+  it('counts only outcomes inside a short real window, with server time', async () => {
+    const s = storage({ bucketMs: 20 })
+    const name = randomUUID()
+    await s.recordBatch(name, { failures: 3, successes: 2 }, 200)
+    expect(await s.record(name, 'failure', 1, 200)).toEqual({ failures: 4, successes: 2 })
+    await sleep(260)
+    expect(await s.record(name, 'success', 1, 200)).toEqual({ failures: 0, successes: 1 })
+  })
+
+  it('trims buckets past the window and lets idle counters expire, so nothing grows without bound', async () => {
+    const s = storage({ bucketMs: 10 })
+    const name = randomUUID()
+    const key = `${(s as unknown as { options: { prefix: string } }).options.prefix}:{${name}}:counts`
+    for (let i = 0; i < 6; i++) {
+      await s.record(name, 'failure', 1, 50)
+      await sleep(25)
+    }
+    expect(await admin.hlen(key)).toBeLessThanOrEqual(6)
+    const ttl = await admin.pttl(key)
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(60)
+    await sleep(120)
+    expect(await admin.exists(key)).toBe(0)
+  })
+})
+
+describe('RedisStorage probe leases', () => {
+  it('hands out at most max leases across instances, frees one on release, and release twice is harmless', async () => {
+    const a = storage({ prefix: 'shared-leases' })
+    const b = storage({ prefix: 'shared-leases' })
+    const name = randomUUID()
+    const first = await a.acquireProbe(name, 2, 10_000)
+    const second = await b.acquireProbe(name, 2, 10_000)
+    expect(first).not.toBeNull()
+    expect(second).not.toBeNull()
+    expect(await a.acquireProbe(name, 2, 10_000)).toBeNull()
+    await second!.release()
+    await second!.release()
+    expect(await a.acquireProbe(name, 2, 10_000)).not.toBeNull()
+    expect(await b.acquireProbe(name, 2, 10_000)).toBeNull()
+  })
+
+  it('lets a lease lapse after its ttl, so a crashed holder cannot wedge the circuit', async () => {
+    const s = storage()
+    const name = randomUUID()
+    const lease = await s.acquireProbe(name, 1, 80)
+    expect(lease!.expiresAt).toBeGreaterThan(Date.now() - 5_000)
+    expect(await s.acquireProbe(name, 1, 80)).toBeNull()
+    await sleep(120)
+    expect(await s.acquireProbe(name, 1, 80)).not.toBeNull()
+  })
+})
+
+describe('RedisStorage scripts', () => {
+  it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT) and carries on', async () => {
+    const s = storage()
+    const name = randomUUID()
+    await s.recordFailure(name, 1)
+    await admin.script('FLUSH')
+    expect(await s.record(name, 'failure', 1, 60_000)).toEqual({ failures: 2, successes: 0 })
+    expect(await s.compareAndSetStatus(name, 0, open(1))).toBe(true)
+  })
+
+  it('makes exactly one of many racing instances win compareAndSetStatus', async () => {
+    const instances = Array.from({ length: 8 }, () => storage({ prefix: 'race' }))
+    const name = randomUUID()
+    const wins = await Promise.all(instances.flatMap((s) => [1, 2, 3].map(() => s.compareAndSetStatus(name, 0, open(1)))))
+    expect(wins.filter(Boolean)).toHaveLength(1)
+  })
+})
+
+describe('RedisStorage pub/sub', () => {
+  it('tells another instance of a transition over pub/sub, and survives a throwing listener', async () => {
+    const errors: StorageError[] = []
+    const writer = storage({ prefix: 'pubsub' })
+    const reader = storage({ prefix: 'pubsub', onError: (e) => errors.push(e) })
+    const name = randomUUID()
+    const seen: StatusChange[] = []
+    reader.subscribe(() => {
+      throw new Error('listener bug')
+    })
+    reader.subscribe((change) => seen.push(change))
+    await writer.subscribe(() => {})
+    await sleep(50)
+    await writer.setStatus(name, open(1))
+    for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(10)
+    expect(seen).toEqual([{ circuit: name, record: open(1) }])
+    expect(errors.some((e) => isStorageError(e) && (e.cause as Error).message === 'listener bug')).toBe(true)
+  })
+
+  it('with mirrorStatus answers getStatus without a trip once a peer transition arrives', async () => {
+    const writer = storage({ prefix: 'mirror' })
+    const reader = storage({ prefix: 'mirror', mirrorStatus: true })
+    const name = randomUUID()
+    expect(await reader.getStatus(name)).toBeNull()
+    await writer.setStatus(name, open(1))
+    let answer = reader.getStatus(name)
+    for (let i = 0; i < 100 && (answer instanceof Promise || answer === null); i++) {
+      await sleep(5)
+      answer = reader.getStatus(name)
+    }
+    expect(answer).toEqual(open(1))
+  })
+})
+
+describe('RedisStorage failures', () => {
+  it('surfaces a paused server as StorageTimeoutError with a cause, and recovers when it resumes', async () => {
+    const own = await startRedisServer()
+    const client = connect(own)
+    const s = new RedisStorage({ client, timeout: 100 })
+    await s.recordFailure('x', 1)
+    own.pause()
+    try {
+      const error = await s.record('x', 'failure', 1, 60_000).catch((e: unknown) => e)
+      expect(isStorageTimeoutError(error)).toBe(true)
+      expect((error as Error).cause).toBeInstanceOf(Error)
+      expect((error as StorageError).circuit).toBe('x')
+    } finally {
+      own.resume()
+    }
+    await sleep(50)
+    expect(await s.failureCount('x', 60_000)).toBeGreaterThanOrEqual(1)
+    client.disconnect()
+    await own.stop()
+  })
+
+  it('surfaces a killed server as StorageError with the driver error as cause, and reports the subscriber loss', async () => {
+    const own = await startRedisServer()
+    const client = connect(own, { maxRetriesPerRequest: 0, enableOfflineQueue: false })
+    await new Promise((resolve) => client.once('ready', resolve))
+    const errors: StorageError[] = []
+    const s = new RedisStorage({ client, timeout: 500, onError: (e) => errors.push(e) })
+    s.subscribe(() => {})
+    await s.setStatus('y', open(1))
+    await own.kill()
+    const error = await Promise.resolve(s.getStatus("y")).catch((e: unknown) => e)
+    expect(isStorageError(error)).toBe(true)
+    expect((error as StorageError).operation).toBe('getStatus')
+    expect((error as Error).cause).toBeInstanceOf(Error)
+    for (let i = 0; i < 50 && errors.length === 0; i++) await sleep(20)
+    expect(errors.length).toBeGreaterThan(0)
+    await s.close()
+    client.disconnect()
+  })
+})
+
+describe('RedisStorage options', () => {
+  it.each([
+    [{ client: undefined }, 'client'],
+    [{ prefix: 'a{b' }, 'prefix'],
+    [{ bucketMs: 0 }, 'bucketMs'],
+    [{ bucketMs: 1.5 }, 'bucketMs'],
+    [{ timeout: -1 }, 'timeout'],
+    [{ retentionMs: Number.NaN }, 'retentionMs'],
+  ])('rejects %j naming the option', (bad, option) => {
+    const error = (() => {
+      try {
+        new RedisStorage({ client: admin, ...(bad as object) } as never)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(isConfigurationError(error)).toBe(true)
+    expect((error as { option: string }).option).toBe(option)
+    expect((error as Error).message).toContain('@breaker/storage-redis')
+  })
+})
+
+beforeAll(async () => {
+  expect(await admin.ping()).toBe('PONG')
+})
