@@ -130,8 +130,7 @@ export class CallTracer {
       this.#open--
       record.ended = true
       try {
-        record.span.setAttribute(ATTR_STATE, data.state)
-        record.span.setAttribute(ATTR_OUTCOME, outcome)
+        record.span.setAttributes({ [ATTR_STATE]: data.state, [ATTR_OUTCOME]: outcome })
         if (failed) recordError(record.span, data.error)
       } finally {
         // Whatever failed above, the span still ends and the draining still completes.

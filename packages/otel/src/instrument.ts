@@ -5,7 +5,7 @@ import { CallTracer } from './call-tracing.js'
 import { createInstruments } from './instruments.js'
 import { resolveOptions } from './options.js'
 import type { BreakerInstrumentation, InstrumentBreakersOptions } from './options.js'
-import { INSTRUMENTATION_SCOPE, ATTR_CIRCUIT, ATTR_OUTCOME } from './semconv.js'
+import { INSTRUMENTATION_SCOPE } from './semconv.js'
 import { SpanEvents } from './span-events.js'
 import { storageDurations } from './storage-durations.js'
 
@@ -31,9 +31,7 @@ export function instrumentBreakers(options: InstrumentBreakersOptions = {}): Bre
   const meter = resolved.meterProvider.getMeter(INSTRUMENTATION_SCOPE, VERSION)
   const instruments = createInstruments(meter, resolved.registry)
 
-  const calls = new CallTracer(resolved.traceCalls ? tracer : undefined, (circuit, outcome) => {
-    instruments.calls.add(1, { [ATTR_CIRCUIT]: circuit, [ATTR_OUTCOME]: outcome })
-  })
+  const calls = new CallTracer(resolved.traceCalls ? tracer : undefined, instruments.countCall)
   const events = new SpanEvents(tracer, instruments)
   const subscriptions: Array<[string, Subscriber]> = [
     [CHANNELS.transition, events.transition],

@@ -61,7 +61,7 @@ export const ERROR_TYPE_OTHER = '_OTHER'
 
 // ── metrics ────────────────────────────────────────────────────────────────────────────────
 
-/** Counter of protected calls, by circuit and outcome. */
+/** Counter (observed: a monotonic sum) of protected calls, by circuit and outcome. */
 export const METRIC_CALLS = 'breaker.calls'
 /** Counter of transitions, by circuit, from and to. */
 export const METRIC_TRANSITIONS = 'breaker.transitions'

@@ -89,3 +89,20 @@ describe('global providers', () => {
     }
   })
 })
+
+describe('call totals across disable()', () => {
+  const otel = useOtel()
+
+  it('reports calls counted before disable() at the next collection, and counts none after it', async () => {
+    const handle = otel.instrument()
+    const c = otel.circuit('counted-then-disabled')
+    await c.call(() => 1)
+    handle.disable()
+    await c.call(() => 2)
+    expect(valueOf(await otel.points('breaker.calls'), { 'breaker.circuit': 'counted-then-disabled' })).toBe(1)
+    await Promise.resolve()
+    await c.call(() => 3)
+    // A cumulative stream keeps its last total; what matters is that it no longer grows.
+    expect(valueOf(await otel.points('breaker.calls'), { 'breaker.circuit': 'counted-then-disabled' })).toBe(1)
+  })
+})
