@@ -24,7 +24,8 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
 /**
  * The recommended in-process storage: per circuit a ring of `bucketCount` one-second buckets
  * of typed-array counters (16 bytes a bucket, fixed). Recording is O(1) with no allocation;
- * a count sums the buckets covering the window. Every method answers synchronously.
+ * a count sums the buckets covering the window at most once per second and window, and keeps
+ * that sum current as outcomes arrive. Every method answers synchronously.
  *
  * Windows have one-second resolution and never under-count: the bucket holding the window's
  * start is included, so an outcome up to a second older than `windowMs` may still count.
@@ -71,15 +72,11 @@ export class BucketMemoryStorage implements Storage {
   }
 
   recordSuccess(circuit: string, _durationMs: number): void {
-    const state = this.#circuit(circuit)
-    const i = state.slot(Math.floor(this.#clock() / 1000))
-    state.successes[i] = state.successes[i]! + 1
+    this.#circuit(circuit).add(Math.floor(this.#clock() / 1000), 0, 1)
   }
 
   recordFailure(circuit: string, _durationMs: number): void {
-    const state = this.#circuit(circuit)
-    const i = state.slot(Math.floor(this.#clock() / 1000))
-    state.failures[i] = state.failures[i]! + 1
+    this.#circuit(circuit).add(Math.floor(this.#clock() / 1000), 1, 0)
   }
 
   successCount(circuit: string, windowMs: number): number {
@@ -95,9 +92,8 @@ export class BucketMemoryStorage implements Storage {
     const state = this.#circuit(circuit)
     const now = this.#clock()
     const second = Math.floor(now / 1000)
-    const i = state.slot(second)
-    if (outcome === 'failure') state.failures[i] = state.failures[i]! + 1
-    else state.successes[i] = state.successes[i]! + 1
+    if (outcome === 'failure') state.add(second, 1, 0)
+    else state.add(second, 0, 1)
     const sum = this.#sum
     state.sum(Math.floor((now - windowMs) / 1000), second, sum)
     return { failures: sum[0]!, successes: sum[1]! }
@@ -108,9 +104,7 @@ export class BucketMemoryStorage implements Storage {
     const state = this.#circuit(circuit)
     const now = this.#clock()
     const second = Math.floor(now / 1000)
-    const i = state.slot(second)
-    state.failures[i] = state.failures[i]! + batch.failures
-    state.successes[i] = state.successes[i]! + batch.successes
+    state.add(second, batch.failures, batch.successes)
     const sum = this.#sum
     state.sum(Math.floor((now - windowMs) / 1000), second, sum)
     return { failures: sum[0]!, successes: sum[1]! }

@@ -97,6 +97,17 @@ describe('BucketMemoryStorage', () => {
     expect(storage.record('c', 'success', 1, 10_000)).toEqual({ failures: 0, successes: 1 })
   })
 
+  it('keeps a running sum right when a write resets a bucket that was inside the last sum', () => {
+    const { storage, advance } = setup(5)
+    storage.recordFailure('c', 1) // second S
+    advance(4_000)
+    expect(storage.failureCount('c', 60_000)).toBe(1) // sums seconds S..S+4, the whole ring
+    advance(1_000)
+    storage.recordSuccess('c', 1) // second S+5 reuses the bucket of second S
+    expect(storage.failureCount('c', 60_000)).toBe(0)
+    expect(storage.successCount('c', 60_000)).toBe(1)
+  })
+
   it('caps a window longer than the ring at what the ring holds', () => {
     const { storage, advance } = setup(10)
     storage.recordFailure('c', 1)

@@ -30,7 +30,11 @@ export class MemoryCircuit {
     return at
   }
 
-  /** Forgets outcomes older than `cutoff` (epoch ms): nothing can count them any more. */
+  /**
+   * Forgets outcomes older than `cutoff` (epoch ms, `maxWindowMs` before the clock's reading):
+   * no window can count them any more. Measured from the reading, not the newest stamp, so a
+   * clock that stepped back keeps more rather than less.
+   */
   prune(cutoff: number): void {
     this.failures.dropBefore(cutoff)
     this.successes.dropBefore(cutoff)

@@ -76,18 +76,20 @@ export class MemoryStorage implements Storage {
 
   recordSuccess(circuit: string, durationMs: number): void {
     const state = this.#circuit(circuit)
-    const at = state.stamp(this.#clock())
+    const now = this.#clock()
+    const at = state.stamp(now)
     state.successes.push(at)
     state.log.push('success', at, durationMs)
-    state.prune(at - this.#maxWindowMs)
+    state.prune(now - this.#maxWindowMs)
   }
 
   recordFailure(circuit: string, durationMs: number): void {
     const state = this.#circuit(circuit)
-    const at = state.stamp(this.#clock())
+    const now = this.#clock()
+    const at = state.stamp(now)
     state.failures.push(at)
     state.log.push('failure', at, durationMs)
-    state.prune(at - this.#maxWindowMs)
+    state.prune(now - this.#maxWindowMs)
   }
 
   successCount(circuit: string, windowMs: number): number {
@@ -114,7 +116,7 @@ export class MemoryStorage implements Storage {
     if (outcome === 'failure') state.failures.push(at)
     else state.successes.push(at)
     state.log.push(outcome, at, durationMs)
-    state.prune(at - this.#maxWindowMs)
+    state.prune(now - this.#maxWindowMs)
     const since = now - (windowMs < this.#maxWindowMs ? windowMs : this.#maxWindowMs)
     return { failures: state.failures.countSince(since), successes: state.successes.countSince(since) }
   }
@@ -123,7 +125,8 @@ export class MemoryStorage implements Storage {
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): WindowCounts {
     const state = this.#circuit(circuit)
     const now = this.#clock()
-    const at = state.stamp(now)
+    // An empty batch writes nothing, so it must not move the stamp a stepped-back clock uses.
+    const at = batch.failures + batch.successes > 0 ? state.stamp(now) : now
     state.failures.pushMany(at, batch.failures)
     state.successes.pushMany(at, batch.successes)
     // Only the newest maxEvents entries can survive in the log, so log no more than that.
@@ -131,7 +134,7 @@ export class MemoryStorage implements Storage {
     const loggedFailures = Math.max(0, logged - batch.successes)
     for (let i = 0; i < loggedFailures; i++) state.log.push('failure', at, 0)
     for (let i = 0; i < logged - loggedFailures; i++) state.log.push('success', at, 0)
-    state.prune(at - this.#maxWindowMs)
+    state.prune(now - this.#maxWindowMs)
     const since = now - (windowMs < this.#maxWindowMs ? windowMs : this.#maxWindowMs)
     return { failures: state.failures.countSince(since), successes: state.successes.countSince(since) }
   }
