@@ -37,6 +37,9 @@ export class KeyvStorage implements Storage {
   private readonly writers = new Map<string, CircuitWriter>()
   private readonly keyCache = new Map<string, KeyvKeys>()
   private readonly globalGeneration: string
+  // Read coalescing per circuit and window: one read in flight plus one queued behind it, which
+  // every caller arriving meanwhile joins (it starts after their writes, so it includes them).
+  private readonly reads = new Map<string, { inflight?: Promise<WindowCounts> | undefined; queued?: Promise<WindowCounts> | undefined }>()
 
   /** @throws ConfigurationError when an option is missing or out of range. */
   constructor(options: KeyvStorageOptions) {
@@ -75,24 +78,24 @@ export class KeyvStorage implements Storage {
   }
 
   async successCount(circuit: string, windowMs: number): Promise<number> {
-    return (await this.read(circuit, windowMs, 'successCount')).successes
+    return (await this.sharedRead(circuit, windowMs, 'successCount')).successes
   }
 
   async failureCount(circuit: string, windowMs: number): Promise<number> {
-    return (await this.read(circuit, windowMs, 'failureCount')).failures
+    return (await this.sharedRead(circuit, windowMs, 'failureCount')).failures
   }
 
   /** Counts one outcome, then answers the window's counts (one write, then two reads). */
   async record(circuit: string, outcome: Outcome, _durationMs: number, windowMs: number): Promise<WindowCounts> {
     const failure = outcome === 'failure' ? 1 : 0
     await this.write(circuit, failure, 1 - failure, windowMs, 'record')
-    return this.read(circuit, windowMs, 'record')
+    return this.sharedRead(circuit, windowMs, 'record')
   }
 
   /** Counts a batch of outcomes with one write, then answers the window's counts. */
   async recordBatch(circuit: string, batch: WindowCounts, windowMs: number): Promise<WindowCounts> {
     if (batch.failures > 0 || batch.successes > 0) await this.write(circuit, batch.failures, batch.successes, windowMs, 'recordBatch')
-    return this.read(circuit, windowMs, 'recordBatch')
+    return this.sharedRead(circuit, windowMs, 'recordBatch')
   }
 
   /** Forgets the circuit: a new generation voids every writer's counts (even ones still in flight), then its keys go. */
@@ -236,6 +239,39 @@ export class KeyvStorage implements Storage {
     const holders = values.slice(0, maxWriters).map((value) => (present(value) ? (value as SlotData).w : undefined))
     const generation = `${String(values[maxWriters + 1] ?? '')}/${String(values[maxWriters] ?? '')}`
     return { holders, generation }
+  }
+
+  /**
+   * A read that includes every write finished before it was asked for. Under load, hundreds of
+   * concurrent calls share two store reads instead of each issuing its own.
+   */
+  private sharedRead(circuit: string, windowMs: number, operation: string): Promise<WindowCounts> {
+    const key = `${windowMs}\u0000${circuit}`
+    let gate = this.reads.get(key)
+    if (!gate) {
+      gate = {}
+      this.reads.set(key, gate)
+    }
+    const current = gate
+    const start = (): Promise<WindowCounts> => {
+      const reading = this.read(circuit, windowMs, operation).finally(() => {
+        current.inflight = undefined
+        if (!current.queued && this.reads.get(key) === current) this.reads.delete(key)
+      })
+      current.inflight = reading
+      return reading
+    }
+    if (current.queued) return current.queued
+    if (!current.inflight) return start()
+    const queued = current.inflight.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      current.queued = undefined
+      return start()
+    })
+    current.queued = queued
+    return queued
   }
 
   private async read(circuit: string, windowMs: number, operation: string, retried = false): Promise<WindowCounts> {
