@@ -143,3 +143,34 @@ describe('storage fallback span events', () => {
     })
   })
 })
+
+describe('events after the call span ended', () => {
+  const otel = useOtel()
+
+  it('gives a transition a write finished after its call a short span, a child of that call', async () => {
+    otel.instrument()
+    // Every storage answer arrives a tick later, like a network backend: the close after a
+    // successful probe is written after the call has already settled.
+    const memory = new MemoryStorage({ clock: otel.clock.now })
+    const remote = new Proxy(memory, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        if (key === 'subscribe') return value.bind(target)
+        return (...args: unknown[]) => Promise.resolve().then(() => value.apply(target, args))
+      },
+    })
+    const c = otel.circuit('remote', { storage: remote })
+    await c.forceOpen()
+    otel.clock.advance(1_000)
+    otel.spans.reset()
+    await c.call(() => 'probe')
+    await c.flush()
+    const probe = otel.finished('breaker.call')[0]!
+    const onProbe = probe.events.filter((e) => e.name === 'breaker.transition').map((e) => e.attributes?.['breaker.transition.to'])
+    expect(onProbe).toEqual(['half_open'])
+    const late = otel.finished('breaker.transition')
+    expect(late.map((s) => s.events[0]!.attributes?.['breaker.transition.to'])).toEqual(['closed'])
+    expect(late[0]!.parentSpanContext?.spanId).toBe(probe.spanContext().spanId)
+  })
+})
