@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KeyvStorage } from '@breaker/storage-keyv'
-import { raceFixtures } from '../../storage-redis/test/helpers/processes.js'
+import { raceFixtures } from '../../storage-redis/test/helpers/processes.mjs'
 import { startRedisServer } from '../../storage-redis/test/helpers/redis-server.mjs'
 import { PG_URL, postgresKeyv, redisKeyv } from './helpers/stores.js'
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Circuit } from '@breaker/core'
 import { RedisStorage } from '@breaker/storage-redis'
 import { connect } from './helpers/client.js'
-import { raceFixtures, startFixture } from './helpers/processes.js'
+import { raceFixtures, startFixture } from './helpers/processes.mjs'
 import { startRedisServer } from './helpers/redis-server.mjs'
 
 // The children import the built dist of core and storage-redis (CI builds before testing).
