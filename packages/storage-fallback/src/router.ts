@@ -7,6 +7,7 @@ import { invoke } from './invoke.js'
 import type { Operation } from './invoke.js'
 import { ChainReporter } from './reporter.js'
 import { WriteBackRunner } from './write-back-runner.js'
+import { mergeOwed } from './write-back.js'
 
 /** The chain's own `name`, used in events and errors that concern no single backend. */
 export const CHAIN_NAME = 'fallback_chain'
@@ -160,6 +161,11 @@ export class ChainRouter {
   /**
    * One backend's try: first whatever it owes for this circuit from its time away (so it never
    * answers from stale state), then the operation itself, under the backend's deadline.
+   *
+   * A backend that has just failed gets the clears and the status but not the counts: it may
+   * still apply an earlier write late, and sending the owed counts on every retry would add them
+   * once per retry. Its first answer is merged with the counts it owes instead (`mergeOwed`), and
+   * they follow in the background once it has answered.
    */
   private attempt(backend: Backend, op: Operation, circuit: string, a: unknown, b: unknown, c: unknown): MaybePromise<unknown> {
     const ledger = this.writeBacks.ledgers[backend.index]!
@@ -199,7 +205,11 @@ export class ChainRouter {
   ): unknown {
     this.report.answered(backend, op, circuit, t0)
     if (bypassed !== 0) this.noteMissed(bypassed, op, circuit, a, b, c, value)
-    if (this.writeBacks.ledgers[backend.index]!.size !== 0) this.writeBacks.schedule(backend.index)
+    const ledger = this.writeBacks.ledgers[backend.index]!
+    if (ledger.size !== 0) {
+      value = mergeOwed(ledger, op, circuit, value)
+      this.writeBacks.schedule(backend.index)
+    }
     if (backend.stateless) {
       if (this.listeners.size !== 0) this.pushLocal(op, circuit, a, b, value)
     } else if (op === 'acquireProbe' && value !== null) {

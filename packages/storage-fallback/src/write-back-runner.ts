@@ -44,9 +44,13 @@ export class WriteBackRunner {
     this.flushing = backends.map(() => undefined)
   }
 
-  /** Writes back what `backend` owes for `circuit`, so it never answers from state it missed. */
+  /**
+   * Writes back what `backend` owes for `circuit`, so it never answers from state it missed;
+   * the counts only when its last call succeeded (see `flushCircuit`).
+   */
   flushBefore(backend: Backend, circuit: string): MaybePromise<void> {
-    return flushCircuit(this.ledgers[backend.index]!, circuit, this.targets[backend.index]!)
+    const withCounts = backend.health.consecutiveFailures === 0
+    return flushCircuit(this.ledgers[backend.index]!, circuit, this.targets[backend.index]!, withCounts)
   }
 
   /**
@@ -82,8 +86,14 @@ export class WriteBackRunner {
       await this.flushing[index]
       if (this.ledgers[index]!.size === 0 || this.away(backend)) continue
       try {
+        if (backend.health.consecutiveFailures !== 0) {
+          // Proof of life first: once this read answers, writes it was given earlier and
+          // abandoned have landed or never will, so the owed counts can be sent exactly once.
+          const circuit = this.ledgers[index]!.entries.keys().next().value ?? ''
+          await this.guarded(backend, 'getStatus', circuit, undefined, undefined, undefined)
+          this.report.succeeded(backend)
+        }
         await this.flushAll(index)
-        this.report.succeeded(backend)
       } catch (error) {
         this.report.failed(backend, error)
         if (failedOn === undefined) {
@@ -112,7 +122,7 @@ export class WriteBackRunner {
       while (k < circuits.length) {
         // Gone again: stop here; the rest stays owed until it answers once more.
         if (this.away(backend)) return
-        const flushed = flushCircuit(ledger, circuits[k++]!, target)
+        const flushed = flushCircuit(ledger, circuits[k++]!, target, backend.health.consecutiveFailures === 0)
         if (isThenable(flushed)) return flushed.then(next)
       }
     }

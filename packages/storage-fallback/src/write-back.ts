@@ -120,11 +120,20 @@ export interface WriteBackTarget {
 
 /**
  * Writes back what `ledger` holds for `circuit`: a pending `clearAll`, then a pending clear,
- * then the status, then the counts. Each step marks its part done only once it succeeded, so
- * a write-back cut short by a failure resumes where it stopped. Stays synchronous when the
- * backend is.
+ * then the status, then (with `withCounts`) the counts. Each step marks its part done only once
+ * it succeeded, so a write-back cut short by a failure resumes where it stopped. Stays
+ * synchronous when the backend is.
+ *
+ * Clears and status writes are idempotent (a status is written only if it still supersedes),
+ * so they may be retried on a backend that just failed. Counts are not: a backend that timed
+ * out may still apply an earlier batch late, so they are sent only by the caller's choice.
  */
-export function flushCircuit(ledger: WriteBackLedger, circuit: string, target: WriteBackTarget): MaybePromise<void> {
+export function flushCircuit(
+  ledger: WriteBackLedger,
+  circuit: string,
+  target: WriteBackTarget,
+  withCounts: boolean,
+): MaybePromise<void> {
   const pre = ledger.clearAll ? andThen(target.clearAll(), () => void (ledger.clearAll = false)) : undefined
   const entry = ledger.entries.get(circuit)
   if (entry === undefined) return pre
@@ -135,7 +144,7 @@ export function flushCircuit(ledger: WriteBackLedger, circuit: string, target: W
       andThen(writeStatus(entry, circuit, target, 3), () => {
         const failures = entry.failures
         const successes = entry.successes
-        if (failures === 0 && successes === 0) return undefined
+        if (!withCounts || (failures === 0 && successes === 0)) return undefined
         const windowMs = entry.windowMs || 60_000
         return andThen(target.recordBatch(circuit, { failures, successes }, windowMs), () => {
           entry.failures -= failures
@@ -180,6 +189,46 @@ function clearUnlessRewritten(entry: PendingWrite, circuit: string, target: Writ
 }
 
 /**
+ * The record to write over `stored` so that `learned` (a status written below) wins, or `null`
+ * when `stored` is at least as new. See {@link writeStatus} for the rule.
+ */
+export function supersede(stored: StatusRecord | null, learned: StatusRecord): StatusRecord | null {
+  const storedEpoch = stored?.epoch ?? 0
+  if (stored !== null && !(learned.epoch > storedEpoch || learned.updatedAt > stored.updatedAt)) return null
+  return learned.epoch > storedEpoch ? learned : { ...learned, epoch: storedEpoch + 1 }
+}
+
+/**
+ * What a backend that still owes a write-back for `circuit` should have answered to `op`: its
+ * own answer merged with what it missed. Mostly the counts taken below, which are written back
+ * only once the backend has answered (see `flushCircuit`): so the first operation after an
+ * outage already answers from the whole picture. Nothing is merged while a write-back of the
+ * circuit is in flight, since its counts may already be in the answer.
+ */
+export function mergeOwed(ledger: WriteBackLedger, op: string, circuit: string, value: unknown): unknown {
+  const entry = ledger.entries.get(circuit)
+  if (entry === undefined || entry.flushing !== undefined) return value
+  switch (op) {
+    case 'getStatus': {
+      let stored = value as StatusRecord | null
+      if (entry.cleared !== 0 && stored !== null && stored.updatedAt <= entry.cleared) stored = null
+      return entry.status === null ? stored : (supersede(stored, entry.status) ?? stored)
+    }
+    case 'failureCount':
+      return (value as number) + entry.failures
+    case 'successCount':
+      return (value as number) + entry.successes
+    case 'record':
+    case 'recordBatch': {
+      const counts = value as WindowCounts
+      return { failures: counts.failures + entry.failures, successes: counts.successes + entry.successes }
+    }
+    default:
+      return value
+  }
+}
+
+/**
  * The newest transition wins. Epochs count transitions of one store, so across two stores that
  * diverged during an outage they are not comparable on their own: the record learned below
  * wins when its epoch is higher or when it was written later (`updatedAt`, epoch ms). It is then
@@ -191,13 +240,12 @@ function writeStatus(entry: PendingWrite, circuit: string, target: WriteBackTarg
   const record = entry.status
   if (record === null) return undefined
   return andThen(target.getStatus(circuit), (stored) => {
-    const storedEpoch = stored?.epoch ?? 0
-    if (stored !== null && !(record.epoch > storedEpoch || record.updatedAt > stored.updatedAt)) {
+    const write = supersede(stored, record)
+    if (write === null) {
       if (entry.status === record) entry.status = null
       return undefined
     }
-    const write = record.epoch > storedEpoch ? record : { ...record, epoch: storedEpoch + 1 }
-    return andThen(target.putStatus(circuit, storedEpoch, write), (won) => {
+    return andThen(target.putStatus(circuit, stored?.epoch ?? 0, write), (won) => {
       if (won || tries <= 1) {
         if (entry.status === record) entry.status = null
         return undefined

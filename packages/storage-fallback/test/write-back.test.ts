@@ -191,6 +191,37 @@ describe('write-back', () => {
     expect(redis.failureCount('pay', 60_000)).toBe(1)
   })
 
+  it('does not send owed counts to a backend that is still failing, where an abandoned write may yet land', async () => {
+    const time = manualClock()
+    const redis = new GatedStorage(time.clock, 'redis')
+    const memory = new MapStorage(time.clock, 'memory')
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 1 }, { storage: memory, timeout: 2 }], { clock: time.clock })
+    for (let i = 0; i < 3; i++) await chain.recordFailure('pay', 1)
+    expect(redis.held).toHaveLength(3)
+    redis.release()
+    await new Promise((resolve) => setImmediate(resolve))
+    redis.gated = false
+    time.advance(30_000)
+    expect(chain.failureCount('pay', 60_000)).toBe(3)
+    await chain.writeBack()
+    expect(redis.failureCount('pay', 60_000)).toBe(3)
+    expect(memory.failureCount('pay', 60_000)).toBe(3)
+  })
+
+  it('answers the first read after an outage with the counts still owed, before they are written back', async () => {
+    const { advance, redis, chain } = setup()
+    redis.down = true
+    chain.recordFailure('pay', 1)
+    chain.recordFailure('pay', 1)
+    advance(1000)
+    redis.down = false
+    expect(chain.failureCount('pay', 60_000)).toBe(2)
+    expect(redis.failureCount('pay', 60_000)).toBe(0)
+    await chain.close()
+    expect(redis.failureCount('pay', 60_000)).toBe(2)
+    expect(chain.failureCount('pay', 60_000)).toBe(2)
+  })
+
   it('keeps what it could not write back, and writeBack() says why', async () => {
     const { clock, advance, redis, chain } = setup()
     redis.down = true
