@@ -31,12 +31,7 @@ export class ChainEvents {
 
   /** True when any event that carries a duration would reach anyone: then operations are timed. */
   get timed(): boolean {
-    return (
-      this.listenerCount > 0 ||
-      CHANNEL.storage_operation.hasSubscribers ||
-      CHANNEL.storage_fallback.hasSubscribers ||
-      CHANNEL.storage_chain_operation.hasSubscribers
-    )
+    return this.wants('storage_operation') || this.wants('storage_fallback') || this.wants('storage_chain_operation')
   }
 
   /** Delivers one event. A listener that throws is reported on `breaker:circuit:hook_error`, never to the caller. */

@@ -31,6 +31,8 @@ export interface BackendHealthSnapshot {
   readonly unhealthyUntil: number | null
   /** Circuits whose state this backend missed and will be written back to it. */
   readonly owedWriteBacks: number
+  /** Circuits dropped from write-back because more than `maxWriteBack` were owed at once. */
+  readonly droppedWriteBacks: number
 }
 
 /**
@@ -210,6 +212,7 @@ export class FallbackChainStorage implements Storage {
       consecutiveFailures: backend.health.consecutiveFailures,
       unhealthyUntil: backend.health.marked ? backend.health.unhealthyUntil : null,
       owedWriteBacks: this.router.writeBacks.ledgers[backend.index]!.size,
+      droppedWriteBacks: this.router.writeBacks.ledgers[backend.index]!.dropped,
     }))
   }
 
