@@ -138,6 +138,46 @@ describe('routing', () => {
     expect(isStorageTimeoutError(slow.signals[0]!.reason)).toBe(true)
   })
 
+  it('appends the signal after the contract arguments of every operation', async () => {
+    const { clock } = manualClock()
+    const slow = hanging('redis', { signalAware: true })
+    const chain = new FallbackChainStorage([{ storage: slow, timeout: 1 }, { storage: new MapStorage(clock), timeout: 2 }], {
+      clock,
+      unhealthyAfter: 100,
+    })
+    const record = open(1, clock())
+    // A new circuit each time: one the chain owes a write-back for would be written back first.
+    await chain.getStatus('a1')
+    await chain.setStatus('a2', record)
+    await chain.compareAndSetStatus!('a3', 0, record)
+    await chain.recordSuccess('a4', 1)
+    await chain.recordFailure('a5', 2)
+    await chain.successCount('a6', 100)
+    await chain.failureCount('a7', 100)
+    await chain.record('a8', 'failure', 3, 100)
+    await chain.recordBatch('a9', { failures: 1, successes: 0 }, 100)
+    await chain.acquireProbe!('a10', 1, 500)
+    await chain.eventLog!('a11', 5)
+    await chain.clear('a12')
+    await chain.clearAll()
+    expect(slow.calls.map((call) => [call.method, call.args.length, call.args.at(-1) instanceof AbortSignal])).toEqual([
+      ['getStatus', 2, true],
+      ['setStatus', 3, true],
+      ['compareAndSetStatus', 4, true],
+      ['recordSuccess', 3, true],
+      ['recordFailure', 3, true],
+      ['successCount', 3, true],
+      ['failureCount', 3, true],
+      ['record', 5, true],
+      ['recordBatch', 4, true],
+      ['acquireProbe', 4, true],
+      ['eventLog', 3, true],
+      ['clear', 2, true],
+      ['clearAll', 1, true],
+    ])
+    expect(slow.signals.every((signal) => signal.aborted)).toBe(true)
+  })
+
   it('passes no extra argument to a backend that did not declare SignalAware', async () => {
     const { clock } = manualClock()
     const slow = hanging('redis')
