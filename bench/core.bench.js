@@ -2,8 +2,8 @@
 // (10 s window, 50 % failure rate, 20 minimum calls, no timeouts) and a bare `await fn()`;
 // plus bytes per circuit. Run with `pnpm bench core` (node --expose-gc).
 import { bench, do_not_optimize, run, summary } from 'mitata'
-import { Circuit } from '@breaker/core'
-import { BucketMemoryStorage } from '@breaker/storage-bucket'
+import { Circuit } from '../packages/core/dist/index.js'
+import { BucketMemoryStorage } from '../packages/storage-bucket/dist/index.js'
 import { ConsecutiveBreaker, SamplingBreaker, circuitBreaker, handleAll } from 'cockatiel'
 import Opossum from 'opossum'
 
