@@ -15,3 +15,11 @@ export interface RedisServer {
 }
 
 export function startRedisServer(options?: { args?: string[]; readyTimeoutMs?: number }): Promise<RedisServer>
+
+/** A Redis Cluster of masters started by the tests. */
+export interface RedisCluster {
+  readonly nodes: readonly RedisServer[]
+  stop(): Promise<void>
+}
+
+export function startRedisCluster(options?: { masters?: number; readyTimeoutMs?: number }): Promise<RedisCluster>

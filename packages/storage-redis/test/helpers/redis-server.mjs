@@ -2,6 +2,7 @@
 // Shared by @breaker/storage-redis and @breaker/storage-keyv tests and by bench/storage-redis.bench.js,
 // so it is plain ESM. It never touches a Redis it did not start.
 import { spawn } from 'node:child_process'
+import { rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 
 const live = new Set()
@@ -103,4 +104,52 @@ export async function startRedisServer({ args = [], readyTimeoutMs = 5_000 } = {
     }
   }
   throw lastError
+}
+
+/**
+ * Starts a Redis Cluster of `masters` masters (no replicas) on free loopback ports and waits until
+ * it reports cluster_state:ok. Each node is a {@link startRedisServer} server.
+ */
+export async function startRedisCluster({ masters = 3, readyTimeoutMs = 15_000 } = {}) {
+  const nodes = []
+  const files = []
+  const cleanUp = () => Promise.all(files.map((file) => rm(file, { force: true })))
+  try {
+    for (let i = 0; i < masters; i++) {
+      const tag = `breaker-test-${process.pid}-${Date.now()}-${i}`
+      files.push(`/tmp/${tag}.nodes.conf`)
+      nodes.push(await startRedisServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `${tag}.nodes.conf`] }))
+    }
+    const create = spawn(
+      process.env.REDIS_CLI_BIN ?? 'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let output = ''
+    create.stdout.on('data', (chunk) => (output += chunk))
+    create.stderr.on('data', (chunk) => (output += chunk))
+    const code = await new Promise((resolve) => create.once('exit', resolve))
+    if (code !== 0) throw new Error(`redis-cli --cluster create failed (${code}):\n${output}`)
+    const deadline = Date.now() + readyTimeoutMs
+    for (;;) {
+      const states = await Promise.all(nodes.map((n) => clusterState(n.port)))
+      if (states.every((s) => s === 'ok')) break
+      if (Date.now() > deadline) throw new Error(`cluster not ok within ${readyTimeoutMs} ms: ${states.join(', ')}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return { nodes, stop: () => Promise.all(nodes.map((n) => n.stop())).then(cleanUp).then(() => {}) }
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.kill()))
+    await cleanUp()
+    throw error
+  }
+}
+
+function clusterState(port) {
+  return new Promise((resolve) => {
+    const cli = spawn(process.env.REDIS_CLI_BIN ?? 'redis-cli', ['-p', String(port), 'cluster', 'info'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    let output = ''
+    cli.stdout.on('data', (chunk) => (output += chunk))
+    cli.once('exit', () => resolve(/cluster_state:(\w+)/.exec(output)?.[1] ?? 'unknown'))
+  })
 }
