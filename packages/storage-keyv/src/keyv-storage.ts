@@ -7,6 +7,7 @@ import { globalGenerationKey, isOwnKey, keyvKeys } from './keys.js'
 import type { KeyvKeys } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { KeyvStorageOptions, ResolvedOptions } from './options.js'
+import { ReadGate } from './read-gate.js'
 import { CircuitWriter, sumWindow } from './writer.js'
 import type { SlotData } from './writer.js'
 
@@ -37,9 +38,7 @@ export class KeyvStorage implements Storage {
   private readonly writers = new Map<string, CircuitWriter>()
   private readonly keyCache = new Map<string, KeyvKeys>()
   private readonly globalGeneration: string
-  // Read coalescing per circuit and window: one read in flight plus one queued behind it, which
-  // every caller arriving meanwhile joins (it starts after their writes, so it includes them).
-  private readonly reads = new Map<string, { inflight?: Promise<WindowCounts> | undefined; queued?: Promise<WindowCounts> | undefined }>()
+  private readonly readGate = new ReadGate<WindowCounts>()
 
   /** @throws ConfigurationError when an option is missing or out of range. */
   constructor(options: KeyvStorageOptions) {
@@ -241,37 +240,9 @@ export class KeyvStorage implements Storage {
     return { holders, generation }
   }
 
-  /**
-   * A read that includes every write finished before it was asked for. Under load, hundreds of
-   * concurrent calls share two store reads instead of each issuing its own.
-   */
+  /** A read that includes every write finished before it was asked for, shared with concurrent callers. */
   private sharedRead(circuit: string, windowMs: number, operation: string): Promise<WindowCounts> {
-    const key = `${windowMs}\u0000${circuit}`
-    let gate = this.reads.get(key)
-    if (!gate) {
-      gate = {}
-      this.reads.set(key, gate)
-    }
-    const current = gate
-    const start = (): Promise<WindowCounts> => {
-      const reading = this.read(circuit, windowMs, operation).finally(() => {
-        current.inflight = undefined
-        if (!current.queued && this.reads.get(key) === current) this.reads.delete(key)
-      })
-      current.inflight = reading
-      return reading
-    }
-    if (current.queued) return current.queued
-    if (!current.inflight) return start()
-    const queued = current.inflight.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      current.queued = undefined
-      return start()
-    })
-    current.queued = queued
-    return queued
+    return this.readGate.read(`${windowMs}\u0000${circuit}`, () => this.read(circuit, windowMs, operation))
   }
 
   private async read(circuit: string, windowMs: number, operation: string, retried = false): Promise<WindowCounts> {
