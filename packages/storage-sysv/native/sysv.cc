@@ -96,16 +96,14 @@ Napi::Value SemLock(const Napi::CallbackInfo& info) {
   int semid = info[0].As<Napi::Number>().Int32Value();
   unsigned short semnum = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
   double timeout_ms = info[2].As<Napi::Number>().DoubleValue();
-  struct sembuf ops[2] = {{semnum, 0, 0}, {semnum, 1, SEM_UNDO}};
+  struct sembuf try_ops[2] = {{semnum, 0, IPC_NOWAIT}, {semnum, 1, SEM_UNDO | IPC_NOWAIT}};
 
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   double deadline = now.tv_sec * 1e3 + now.tv_nsec / 1e6 + timeout_ms;
   for (;;) {
     // Fast path first: an uncontended lock is one non-blocking syscall.
-    if (semop(semid, ops, 2) == 0) {
-      return Napi::Boolean::New(env, true);
-    }
+    if (semop(semid, try_ops, 2) == 0) return Napi::Boolean::New(env, true);
     int err = errno;
     if (err != EAGAIN && err != EINTR) {
       ThrowErrno(env, "semop", err);
@@ -115,6 +113,7 @@ Napi::Value SemLock(const Napi::CallbackInfo& info) {
     double left = deadline - (now.tv_sec * 1e3 + now.tv_nsec / 1e6);
     if (left <= 0) return Napi::Boolean::New(env, false);
 #ifdef __linux__
+    struct sembuf ops[2] = {{semnum, 0, 0}, {semnum, 1, SEM_UNDO}};
     struct timespec wait = {static_cast<time_t>(left / 1e3), static_cast<long>(std::fmod(left, 1e3) * 1e6)};
     if (semtimedop(semid, ops, 2, &wait) == 0) return Napi::Boolean::New(env, true);
     err = errno;
@@ -124,8 +123,6 @@ Napi::Value SemLock(const Napi::CallbackInfo& info) {
     }
 #else
     // No semtimedop outside Linux: poll every 100 µs until the deadline.
-    struct sembuf try_ops[2] = {{semnum, 0, IPC_NOWAIT}, {semnum, 1, SEM_UNDO | IPC_NOWAIT}};
-    std::memcpy(ops, try_ops, sizeof(ops));
     struct timespec pause = {0, 100000};
     nanosleep(&pause, nullptr);
 #endif

@@ -46,14 +46,18 @@ export function addonCandidates(): string[] {
   return override ? [override, ...candidates] : candidates
 }
 
-function attemptLoad(): { addon: SysVAddon } | { error: AddonLoadError } {
+/**
+ * Tries `candidates` in order and answers the first addon that loads, or the error listing
+ * every attempt. Exported for tests; use `loadAddon`.
+ */
+export function tryLoad(candidates: readonly string[]): { addon: SysVAddon } | { error: AddonLoadError } {
   // SysV IPC is a Unix API; on Windows there is nothing to build or load.
   if (process.platform === 'win32') {
     return { error: new AddonLoadError(`SysV IPC is not available on ${process.platform}`, []) }
   }
   const require = createRequire(import.meta.url)
   const attempts: LoadAttempt[] = []
-  for (const path of addonCandidates()) {
+  for (const path of candidates) {
     if (!existsSync(path)) {
       attempts.push({ path, error: 'not found' })
       continue
@@ -74,7 +78,7 @@ function attemptLoad(): { addon: SysVAddon } | { error: AddonLoadError } {
  * @throws AddonLoadError naming every location tried and why each failed.
  */
 export function loadAddon(): SysVAddon {
-  cached ??= attemptLoad()
+  cached ??= tryLoad(addonCandidates())
   if ('error' in cached) throw cached.error
   return cached.addon
 }
