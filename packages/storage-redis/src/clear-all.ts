@@ -1,10 +1,11 @@
 import type { Cluster, Redis } from 'ioredis'
 import { prefixPattern } from './keys.js'
 
-// Only the key shapes this package writes; a user key that happens to match the glob stays.
+// Only the key shapes the storage writes; a user key that happens to match the glob stays, and so
+// does a redisLock key, which belongs to its holder and lapses on its own.
 function ownKey(prefix: string): RegExp {
   const literal = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  return new RegExp(`^${literal}:\\{[^{}]*\\}:(?:status|counts|leases|lock)$`)
+  return new RegExp(`^${literal}:\\{[^{}]*\\}:(?:status|counts|leases)$`)
 }
 
 /**

@@ -28,6 +28,15 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   subscribe: true,
 })
 
+/** The status that rode along with a record reply; `undefined` (mirror left alone) when it is not one of ours. */
+function decodeOrSkip(fields: unknown[]): StatusRecord | null | undefined {
+  try {
+    return decodeStatus(fields)
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Circuit storage on Redis through ioredis, shared by every instance that uses the same
  * server (or Cluster) and prefix. Each write-and-count is one EVALSHA of a Lua script, so it
@@ -70,13 +79,12 @@ export class RedisStorage implements Storage {
     if (mirrored !== undefined) return mirrored
     const key = this.keys(circuit).status
     const ticket = this.subscription.ticket()
-    return guard(() => this.options.client.hmget(key, 's', 'o', 'e', 'u'), 'getStatus', circuit, this.options.timeout).then(
-      (fields) => {
-        const record = decodeStatus(fields)
-        this.subscription.observe(circuit, record, ticket)
-        return record
-      },
-    )
+    // Decoding happens inside the guard, so a corrupt hash is a StorageError like any other failure.
+    const read = () => this.options.client.hmget(key, 's', 'o', 'e', 'u').then(decodeStatus)
+    return guard(read, 'getStatus', circuit, this.options.timeout).then((record) => {
+      this.subscription.observe(circuit, record, ticket)
+      return record
+    })
   }
 
   async setStatus(circuit: string, record: StatusRecord): Promise<void> {
@@ -230,7 +238,8 @@ export class RedisStorage implements Storage {
     ])) as unknown[]
     // The status rides along in the same reply; with `mirrorStatus` it refreshes the mirror, so
     // the next getStatus of a busy circuit costs no trip.
-    this.subscription.observe(circuit, decodeStatus(reply.slice(3)), ticket)
+    const status = decodeOrSkip(reply.slice(3))
+    if (status !== undefined) this.subscription.observe(circuit, status, ticket)
     return { failures: Number(reply[0]), successes: Number(reply[1]) }
   }
 

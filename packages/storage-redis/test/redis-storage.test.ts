@@ -71,6 +71,15 @@ describe('RedisStorage keys', () => {
     }
   })
 
+  it('answers a status hash it did not write with a StorageError, not a TypeError', async () => {
+    const s = storage({ prefix: 'corrupt' })
+    await admin.hset(circuitKeys('corrupt', 'bad').status, 's', 'sideways')
+    const error = await Promise.resolve(s.getStatus('bad')).catch((e: unknown) => e)
+    expect(isStorageError(error)).toBe(true)
+    expect(await s.record('bad', 'failure', 1, 60_000)).toEqual({ failures: 1, successes: 0 })
+    await s.clear('bad')
+  })
+
   it('clearAll deletes only this prefix, with SCAN and never KEYS or FLUSH', async () => {
     await admin.config('RESETSTAT')
     const foreign = ['other:{x}:status', 'ab:{x}:status', 'a:plain', 'a:{x}:userdata', 'user-key']
