@@ -6,7 +6,7 @@ import { Upstream } from './upstream.js'
 
 /** Options every demo circuit shares: trips fast and recovers fast, so the story fits a screen. */
 export const CIRCUIT_OPTIONS = Object.freeze({
-  threshold: { failureRate: 0.5, minimumCalls: 10, within: 10_000 },
+  threshold: { failureRate: 0.5, minimumCalls: 10, within: 4_000 },
   resetAfter: 5_000,
   jitter: 0.25,
   halfOpenCalls: 1,

@@ -1,0 +1,62 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { startDemoProcess } from './helpers/demo-process.js'
+import type { RunningDemo } from './helpers/demo-process.js'
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium'
+const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url))
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
+  let demo: RunningDemo
+  let browser: Browser
+  let page: Page
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH`)
+    ;[demo, browser] = await Promise.all([
+      startDemoProcess(['--workers', '2', '--rate', '40']),
+      chromium.launch({ executablePath: CHROMIUM, args: FLAGS }),
+    ])
+    page = await browser.newPage({ viewport: { width: 1600, height: 1100 } })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await demo?.stop()
+  })
+
+  it('shows a circuit trip in every worker, then the storage fallback, and saves a screenshot', async () => {
+    await page.goto(demo.url)
+    for (const worker of [1, 2]) {
+      await page.waitForSelector(`.tile[data-circuit="search"][data-worker="${worker}"][data-state="closed"]`, { timeout: 15_000 })
+    }
+
+    await page.click('[data-testid="failure-100"]')
+    // Every circuit on every worker opens: in-process ones on their own, SysV-shared ones together.
+    await page.waitForFunction(
+      () => {
+        const tiles = [...document.querySelectorAll<HTMLElement>('.tile')]
+        const workers = new Set(tiles.map((t) => t.dataset['worker']))
+        return workers.size === 2 && tiles.length >= 4 && tiles.every((t) => t.dataset['state'] === 'open')
+      },
+      undefined,
+      { timeout: 20_000 },
+    )
+    expect(await page.locator('.mrow.all-open').count()).toBeGreaterThanOrEqual(2)
+    await page.waitForSelector('#feed li[data-kind="transition"][data-to="open"]')
+
+    await page.click('[data-testid="primary-throw"]')
+    await page.waitForSelector('#feed li[data-kind="fallback"]', { timeout: 15_000 })
+    await page.waitForSelector('.link.unhealthy[data-backend="memory"]', { timeout: 15_000 })
+    await page.waitForSelector('#spans li[data-event="breaker.storage.fallback"]', { timeout: 15_000 })
+
+    mkdirSync(SCREENSHOTS, { recursive: true })
+    const file = `${SCREENSHOTS}dashboard.png`
+    await page.screenshot({ path: file, fullPage: true })
+    expect(statSync(file).size).toBeGreaterThan(10_000)
+  })
+})
