@@ -1,0 +1,279 @@
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isConfigurationError, isStorageError } from '@breaker/core'
+import { LAYOUT_VERSION, SysVStorage, isSupported } from '@breaker/storage-sysv'
+import { loadAddon, tryLoad } from '../src/load.js'
+import { destroyAll, freshPath, freshStorage } from './helpers.js'
+
+afterEach(destroyAll)
+
+const addon = loadAddon()
+const record = { status: 'open' as const, openedAt: 1_000, epoch: 1, updatedAt: 1_000 }
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a throw')
+}
+
+/** Rewrites one Int32 of a segment's header, as another version or program would have left it. */
+function pokeHeader(storage: SysVStorage, word: number, value: number): void {
+  const buffer = addon.shmAttach(storage.info().shmid)
+  new Int32Array(buffer)[word] = value
+  addon.shmDetach(buffer)
+}
+
+describe('opening a segment', () => {
+  it('isSupported answers true where the addon loads', () => {
+    expect(isSupported()).toBe(true)
+  })
+
+  it('the first opener creates the segment with the requested mode; the next attaches to it', () => {
+    const path = freshPath()
+    const first = freshStorage({ path, mode: 0o640 })
+    const second = freshStorage({ path, mode: 0o640 })
+    expect(first.info().created).toBe(true)
+    expect(second.info().created).toBe(false)
+    expect(second.info()).toMatchObject({ shmid: first.info().shmid, mode: 0o640, attached: 2, layoutVersion: LAYOUT_VERSION })
+    first.recordFailure('shared', 1)
+    expect(second.failureCount('shared', 60_000)).toBe(1)
+  })
+
+  it('a segment of another layout version is refused with a message saying how to remove it', () => {
+    const path = freshPath()
+    const old = freshStorage({ path })
+    pokeHeader(old, 1, LAYOUT_VERSION + 1)
+    const error = thrown(() => new SysVStorage({ path }))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch(`has layout version ${LAYOUT_VERSION + 1}, but this @breaker/storage-sysv reads version ${LAYOUT_VERSION}`)
+    expect(error.message).toMatch('SysVStorage.remove(path)')
+  })
+
+  it('a child process meeting a segment of another layout version fails with the same clear error', () => {
+    const path = freshPath()
+    const old = freshStorage({ path })
+    pokeHeader(old, 1, 99)
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+    const child = spawnSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { SysVStorage } from ${JSON.stringify(dist)}; try { new SysVStorage({ path: ${JSON.stringify(path)} }) } catch (e) { console.log(e.code, e.message); process.exit(3) }`,
+    ])
+    expect(child.status).toBe(3)
+    expect(child.stdout.toString()).toMatch(/^ERR_STORAGE .*has layout version 99/)
+  })
+
+  it('a segment of another program under the same key is refused, not misread', () => {
+    const path = freshPath()
+    const foreign = addon.shmCreate(addon.ftok(path, 0x42), 4096, 0o600)
+    try {
+      expect(thrown(() => new SysVStorage({ path })).message).toMatch('is not a @breaker/storage-sysv segment')
+    } finally {
+      addon.shmRemove(foreign)
+      SysVStorage.remove(path)
+    }
+  })
+
+  it('different sizes than the segment was created with are refused, naming both', () => {
+    const path = freshPath()
+    freshStorage({ path, slots: 64 })
+    expect(thrown(() => new SysVStorage({ path, slots: 32 })).message).toMatch('was created with slots=64, but this process asks for slots=32')
+  })
+
+  it('a header left unfinished by a creator that died is initialised again by the next opener', () => {
+    const path = freshPath()
+    const storage = freshStorage({ path })
+    storage.recordFailure('lost', 1)
+    pokeHeader(storage, 2, 0) // READY never written
+    const next = freshStorage({ path })
+    expect(next.failureCount('lost', 60_000)).toBe(0)
+    next.recordFailure('fresh', 1)
+    expect(next.failureCount('fresh', 60_000)).toBe(1)
+  })
+
+  it('SysVStorage.remove clears an incompatible segment so a new one can be created', () => {
+    const path = freshPath()
+    const old = freshStorage({ path })
+    pokeHeader(old, 1, 99)
+    expect(SysVStorage.remove(path)).toEqual({ segment: true, semaphores: true })
+    const fresh = freshStorage({ path })
+    expect(fresh.info().created).toBe(true)
+    expect(SysVStorage.remove(freshPath())).toEqual({ segment: false, semaphores: false })
+  })
+
+  it('a path that does not exist is a clear error naming it', () => {
+    const error = thrown(() => new SysVStorage({ path: '/nonexistent/breaker-sysv' }))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch('"/nonexistent/breaker-sysv" must name an existing file or directory')
+  })
+
+  it.each([
+    [{ path: '' }, 'path'],
+    [{ path: '/tmp', slots: 0 }, 'slots'],
+    [{ path: '/tmp', bucketCount: 1.5 }, 'bucketCount'],
+    [{ path: '/tmp', mode: 0o1000 }, 'mode'],
+    [{ path: '/tmp', projectId: 256 }, 'projectId'],
+    [{ path: '/tmp', leasesPerCircuit: 0 }, 'leasesPerCircuit'],
+    [{ path: '/tmp', lockTimeoutMs: -1 }, 'lockTimeoutMs'],
+    [{ path: '/tmp', clock: 5 }, 'clock'],
+    [{ path: '/tmp', slots: 1 << 20, bucketCount: 86_400 }, 'slots'],
+  ])('rejects %o with a ConfigurationError naming %s', (options, option) => {
+    const error = thrown(() => new SysVStorage(options as never))
+    expect(isConfigurationError(error)).toBe(true)
+    expect((error as unknown as { option: string }).option).toBe(option)
+    expect(error.message).toMatch(/^\[@breaker\/storage-sysv\]/)
+  })
+})
+
+describe('loading the addon', () => {
+  it('reports every location tried and why each failed', () => {
+    const dir = freshPath()
+    const notAnAddon = join(dir, 'broken.node')
+    writeFileSync(notAnAddon, 'not a shared object')
+    const result = tryLoad([join(dir, 'missing.node'), notAnAddon])
+    expect('error' in result).toBe(true)
+    const { error } = result as { error: Error & { attempts: { path: string; error: string }[] } }
+    expect(error.attempts.map((attempt) => attempt.path)).toEqual([join(dir, 'missing.node'), notAnAddon])
+    expect(error.attempts[0]!.error).toBe('not found')
+    expect(error.message).toMatch(`${join(dir, 'missing.node')}: not found`)
+    expect(error.message).toMatch(`${notAnAddon}: `)
+    expect(error.message).toMatch('pnpm --filter @breaker/storage-sysv build')
+  })
+})
+
+describe('slots', () => {
+  it('a name longer than 256 UTF-8 bytes is a StorageError, not a silent truncation', () => {
+    const storage = freshStorage()
+    const error = thrown(() => storage.recordFailure('é'.repeat(129), 1))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch('limited to 256 UTF-8 bytes')
+    storage.recordFailure('é'.repeat(128), 1)
+    expect(storage.failureCount('é'.repeat(128), 60_000)).toBe(1)
+  })
+
+  it('when every slot is taken a new name fails clearly while known names keep working', () => {
+    const storage = freshStorage({ slots: 4 })
+    for (const name of ['a', 'b', 'c', 'd']) storage.recordFailure(name, 1)
+    const error = thrown(() => storage.recordFailure('e', 1))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch('all 4 slots of the segment hold other circuits')
+    storage.recordFailure('d', 1)
+    expect(storage.failureCount('d', 60_000)).toBe(2)
+    // Reads of an unknown name need no slot.
+    expect(storage.getStatus('e')).toBeNull()
+  })
+
+  it('clearAll frees every slot, also for another process-level handle with cached slots', () => {
+    const path = freshPath()
+    const storage = freshStorage({ path, slots: 2 })
+    const other = freshStorage({ path, slots: 2 })
+    storage.recordFailure('a', 1)
+    other.recordFailure('b', 1)
+    other.clearAll()
+    expect(storage.info().slotsUsed).toBe(0)
+    storage.recordFailure('c', 1)
+    storage.recordFailure('b', 1)
+    expect(other.failureCount('b', 60_000)).toBe(1)
+    expect(other.failureCount('a', 60_000)).toBe(0)
+  })
+
+  it('names that collide on the same slot are kept apart', () => {
+    const storage = freshStorage({ slots: 1 << 4 })
+    const names = Array.from({ length: 16 }, (_, i) => `n${i}`)
+    names.forEach((name, i) => storage.setStatus(name, { ...record, epoch: i + 1 }))
+    names.forEach((name, i) => expect(storage.getStatus(name)?.epoch).toBe(i + 1))
+  })
+})
+
+describe('windows', () => {
+  it('a window longer than bucketCount seconds counts only what the ring holds', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const storage = freshStorage({ bucketCount: 10, clock: () => now })
+    storage.recordFailure('w', 1)
+    now += 9_000
+    expect(storage.failureCount('w', 60_000)).toBe(1)
+    now += 2_000
+    expect(storage.failureCount('w', 60_000)).toBe(0)
+    expect(storage.maxWindowMs).toBe(10_000)
+  })
+
+  it('a write from a clock a whole ring behind does not count into a newer second', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const storage = freshStorage({ bucketCount: 10, clock: () => now })
+    storage.recordFailure('late', 1)
+    now -= 10_000
+    storage.recordFailure('late', 1)
+    now += 10_000
+    expect(storage.failureCount('late', 1_000)).toBe(1)
+  })
+})
+
+describe('leases', () => {
+  it('at most leasesPerCircuit permits exist however high max is', () => {
+    const storage = freshStorage({ leasesPerCircuit: 2 })
+    expect(storage.acquireProbe('p', 5, 1_000)).not.toBeNull()
+    expect(storage.acquireProbe('p', 5, 1_000)).not.toBeNull()
+    expect(storage.acquireProbe('p', 5, 1_000)).toBeNull()
+  })
+
+  it('a permit released after clearAll frees nothing that was handed out since', () => {
+    const storage = freshStorage()
+    const stale = storage.acquireProbe('p', 1, 60_000)!
+    storage.clearAll()
+    expect(storage.acquireProbe('p', 1, 60_000)).not.toBeNull()
+    stale.release()
+    expect(storage.acquireProbe('p', 1, 60_000)).toBeNull()
+  })
+})
+
+describe('status', () => {
+  it('refuses a malformed record instead of storing it for every process', () => {
+    const storage = freshStorage()
+    const error = thrown(() => storage.setStatus('s', { ...record, status: 'ajar' as never }))
+    expect(isStorageError(error)).toBe(true)
+    expect(storage.getStatus('s')).toBeNull()
+  })
+})
+
+describe('close and destroy', () => {
+  it('close detaches this handle only: it then throws, the others keep the state', async () => {
+    const path = freshPath()
+    const closing = freshStorage({ path })
+    const staying = freshStorage({ path })
+    closing.recordFailure('kept', 1)
+    await closing.close()
+    await closing.close()
+    const error = thrown(() => closing.recordFailure('kept', 1))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch('the storage is closed')
+    expect(staying.failureCount('kept', 60_000)).toBe(1)
+    expect(staying.info().attached).toBe(1)
+  })
+
+  it('destroy removes the segment and semaphores from the system', () => {
+    const storage = freshStorage()
+    const { shmid, semid } = storage.info()
+    storage.destroy()
+    expect((thrown(() => addon.shmStat(shmid)) as Error & { code: string }).code).toBe('EINVAL')
+    expect((thrown(() => addon.semValue(semid, 0)) as Error & { code: string }).code).toMatch(/EINVAL|EIDRM/)
+    storage.destroy()
+  })
+
+  it('after destroy elsewhere, status writes fail with a StorageError while counters still answer', () => {
+    const path = freshPath()
+    const survivor = freshStorage({ path, lockTimeoutMs: 50 })
+    survivor.recordFailure('c', 1)
+    freshStorage({ path }).destroy()
+    const error = thrown(() => survivor.setStatus('s', record))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch('is unusable')
+    survivor.recordFailure('c', 1)
+    expect(survivor.failureCount('c', 60_000)).toBe(2)
+  })
+})
