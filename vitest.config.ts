@@ -24,6 +24,9 @@ const alias = Object.fromEntries(
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Under CI the JSON report feeds .ci/summary.mjs, which prints the closing count line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: join(root, '.ci/out/vitest.json') },
     projects: workspaceDirs()
       .filter((dir) => existsSync(join(dir, 'test')))
       .map((dir) => ({

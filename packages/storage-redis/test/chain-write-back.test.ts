@@ -6,8 +6,8 @@ import type { StorageBackendHealthMessage, StorageFallbackMessage } from '@break
 import { FallbackChainStorage } from '@breaker/storage-fallback'
 import { MemoryStorage } from '@breaker/storage-memory'
 import { RedisStorage } from '@breaker/storage-redis'
-import { startRedisServer } from '../../storage-redis/test/helpers/redis-server.mjs'
-import { manualClock } from './fixtures/faulty.js'
+import { startRedisServer } from './helpers/redis-server.mjs'
+import { manualClock } from '../../storage-fallback/test/fixtures/faulty.js'
 
 // A real redis-server, frozen with SIGSTOP: its sockets stay open and it answers nothing,
 // which is what a hung primary looks like to a client.
