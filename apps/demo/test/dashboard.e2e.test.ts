@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { get } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium } from 'playwright-core'
@@ -27,6 +28,24 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
   afterAll(async () => {
     await browser?.close()
     await demo?.stop()
+  })
+
+  it('answers /api/circuits with both workers\' circuits, whichever worker the round-robin picks', async () => {
+    const servedBy = new Set<string>()
+    for (let i = 0; i < 4; i++) {
+      // A fresh connection each time, so the cluster's round-robin hands it to the next worker.
+      const { worker, body } = await new Promise<{ worker: string; body: string }>((resolve, reject) => {
+        get(new URL('/api/circuits', demo.url), { agent: false }, (res) => {
+          let body = ''
+          res.on('data', (d) => (body += d))
+          res.on('end', () => resolve({ worker: String(res.headers['x-demo-worker']), body }))
+        }).on('error', reject)
+      })
+      servedBy.add(worker)
+      const circuits = JSON.parse(body) as Array<{ name: string; worker: number }>
+      expect(new Set(circuits.map((c) => c.worker))).toEqual(new Set([1, 2]))
+    }
+    expect(servedBy).toEqual(new Set(['1', '2']))
   })
 
   it('shows a circuit trip in every worker, then the storage fallback, and saves a screenshot', async () => {
