@@ -3,9 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { storageConformance } from '@breaker/storage-test-suite'
 import { KeyvStorage } from '@breaker/storage-keyv'
 import { startRedisServer } from '../../storage-redis/test/helpers/redis-server.mjs'
-import { memoryKeyv, postgresKeyv, redisKeyv } from './helpers/stores.js'
+import { memoryKeyv, postgresKeyv, preparePostgres, redisKeyv } from './helpers/stores.js'
 
 const server = await startRedisServer()
+await preparePostgres()
 afterAll(() => server.stop())
 
 // One prefix per run, so parallel runs and other test files sharing a store never meet.

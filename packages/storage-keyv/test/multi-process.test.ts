@@ -4,11 +4,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { KeyvStorage } from '@breaker/storage-keyv'
 import { raceFixtures } from '../../storage-redis/test/helpers/processes.mjs'
 import { startRedisServer } from '../../storage-redis/test/helpers/redis-server.mjs'
-import { PG_URL, postgresKeyv, redisKeyv } from './helpers/stores.js'
+import { PG_URL, postgresKeyv, preparePostgres, redisKeyv } from './helpers/stores.js'
 
 // The children import the built dist of core and storage-keyv (CI builds before testing).
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const server = await startRedisServer()
+await preparePostgres()
 afterAll(() => server.stop())
 
 const stores = [

@@ -30,3 +30,23 @@ export function postgresKeyv(): Keyv {
 export function memoryKeyv(): Keyv {
   return new Keyv({ store: new Map() })
 }
+
+/**
+ * Makes sure the test table exists before parallel test files and child processes use it:
+ * concurrent `CREATE TABLE IF NOT EXISTS` can fail on PostgreSQL, so the first one is retried.
+ */
+export async function preparePostgres(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const keyv = postgresKeyv()
+    keyv.throwOnErrors = true
+    try {
+      await keyv.get('prepare')
+      return
+    } catch (error) {
+      if (attempt >= 5) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
+    } finally {
+      await keyv.disconnect().catch(() => {})
+    }
+  }
+}
