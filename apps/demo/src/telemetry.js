@@ -28,7 +28,8 @@ export async function startTelemetry({ registry, worker, otlpEndpoint }) {
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()))
     meterProvider = new MeterProvider({
       resource,
-      readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: 5_000 })],
+      // OTEL_METRIC_EXPORT_INTERVAL is the standard knob; the SDK leaves reading it to us.
+      readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: metricInterval() })],
     })
   }
   const tracerProvider = new BasicTracerProvider({ resource, spanProcessors })
@@ -62,6 +63,11 @@ export async function startTelemetry({ registry, worker, otlpEndpoint }) {
       await meterProvider?.shutdown().catch(() => {})
     },
   }
+}
+
+function metricInterval() {
+  const ms = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL)
+  return Number.isFinite(ms) && ms >= 100 ? ms : 5_000
 }
 
 function hrToMs([seconds, nanos]) {
