@@ -55,17 +55,23 @@ export class StatusSubscription {
       this.subscribed = false
       this.forget()
     })
+    // On every (re)connection, ioredis resubscribes by itself; our own SUBSCRIBE queued behind
+    // it answers only once the channel is live again, and only then is the mirror trusted.
     connection.on('ready', () => {
       this.forget()
-      this.subscribed = true
+      if (!this.subscribing) this.subscribe(connection)
     })
     connection.on('message', (from: string, raw: string) => {
       if (from === channel) this.receive(raw)
     })
-    this.subscribing = connection.subscribe(channel).then(
+    this.subscribe(connection)
+  }
+
+  private subscribe(connection: Redis | Cluster): void {
+    this.subscribing = connection.subscribe(this.options.channel).then(
       () => {
-        this.subscribed = true
         this.subscribing = undefined
+        if (this.connection === connection && connection.status === 'ready') this.subscribed = true
       },
       (error: unknown) => {
         this.subscribing = undefined

@@ -206,6 +206,30 @@ describe('RedisStorage pub/sub', () => {
     }
     expect(answer).toEqual(open(1))
   })
+
+  it('with mirrorStatus stops trusting the mirror when the subscriber connection drops, and resumes after it resubscribes', async () => {
+    const writer = storage({ prefix: 'mirror-drop' })
+    const reader = storage({ prefix: 'mirror-drop', mirrorStatus: true })
+    const name = randomUUID()
+    const settle = async (epoch: number) => {
+      for (let i = 0; i < 200; i++) {
+        const answer = reader.getStatus(name)
+        if (!(answer instanceof Promise) && answer?.epoch === epoch) return answer
+        await answer
+        await sleep(5)
+      }
+      throw new Error(`mirror never showed epoch ${epoch}`)
+    }
+    await writer.setStatus(name, open(1))
+    await settle(1)
+    await admin.client('KILL', 'TYPE', 'pubsub')
+    await writer.setStatus(name, open(2))
+    // Whatever the mirror missed while the connection was down, a read is never older than Redis.
+    expect(await reader.getStatus(name)).toEqual(open(2))
+    await settle(2)
+    await writer.setStatus(name, open(3))
+    expect(await settle(3)).toEqual(open(3))
+  })
 })
 
 describe('RedisStorage failures', () => {
