@@ -1,9 +1,9 @@
+import { StatusListeners } from './status-listeners.js'
 import type { Storage } from './storage.js'
 import { readCounts, writeManyThenCount, writeThenCount } from './storage-ops.js'
 import type {
   MaybePromise,
   Outcome,
-  StatusListener,
   StatusRecord,
   StorageCapabilities,
   WindowCounts,
@@ -28,8 +28,8 @@ export abstract class BaseStorage implements Storage {
   abstract clear(circuit: string): MaybePromise<void>
   abstract clearAll(): MaybePromise<void>
 
-  /** Listeners registered through `subscribe`; backends that push call `notify`. */
-  protected readonly listeners = new Set<StatusListener>()
+  /** Listeners registered through `subscribe`; a backend that pushes calls `listeners.notify`. */
+  protected readonly listeners = new StatusListeners()
 
   /** Counts one outcome, then answers both counts over the window. */
   record(circuit: string, outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts> {
@@ -44,24 +44,5 @@ export abstract class BaseStorage implements Storage {
   /** Both counts over the window. */
   protected counts(circuit: string, windowMs: number): MaybePromise<WindowCounts> {
     return readCounts(this, circuit, windowMs)
-  }
-
-  /** Tells every listener of a status write; a listener that throws cannot stop the others. */
-  protected notify(circuit: string, record: StatusRecord): void {
-    for (const listener of this.listeners) {
-      try {
-        listener({ circuit, record })
-      } catch {
-        // A listener's failure is its own; the write already happened.
-      }
-    }
-  }
-
-  /** Adds a status listener; answers the function that removes it. Backends expose it as `subscribe`. */
-  protected addListener(listener: StatusListener): () => void {
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
   }
 }

@@ -32,7 +32,9 @@ export {
 } from './errors.js'
 export type { BreakerErrorCode, RejectReason } from './errors.js'
 export { andThen, attempt, isThenable } from './maybe.js'
+export { LeaseTable } from './lease-table.js'
 export { NullStorage } from './null-storage.js'
+export { StatusListeners } from './status-listeners.js'
 export type { Storage } from './storage.js'
 export type {
   CircuitState,

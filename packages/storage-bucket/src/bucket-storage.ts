@@ -8,6 +8,7 @@ import type {
   StorageCapabilities,
   WindowCounts,
 } from '@breaker/core'
+import { LeaseTable, StatusListeners } from '@breaker/core'
 import { BucketCircuit } from './bucket-circuit.js'
 import { BYTES_PER_BUCKET } from './bucket-ring.js'
 import { resolveBucketOptions } from './options.js'
@@ -41,7 +42,7 @@ export class BucketMemoryStorage implements Storage {
   readonly #clock: Clock
   readonly #bucketCount: number
   readonly #circuits = new Map<string, BucketCircuit>()
-  readonly #listeners = new Set<StatusListener>()
+  readonly #listeners = new StatusListeners()
   // Scratch space for sums, so counting allocates nothing.
   readonly #sum = new Float64Array(2)
   #leaseSequence = 0
@@ -111,14 +112,11 @@ export class BucketMemoryStorage implements Storage {
   }
 
   acquireProbe(circuit: string, max: number, ttlMs: number): ProbeLease | null {
-    return this.#circuit(circuit).acquire(`${++this.#leaseSequence}`, this.#clock(), max, ttlMs)
+    return (this.#circuit(circuit).leases ??= new LeaseTable()).acquire(`${++this.#leaseSequence}`, this.#clock(), max, ttlMs)
   }
 
   subscribe(listener: StatusListener): () => void {
-    this.#listeners.add(listener)
-    return () => {
-      this.#listeners.delete(listener)
-    }
+    return this.#listeners.add(listener)
   }
 
   clear(circuit: string): void {
@@ -156,13 +154,6 @@ export class BucketMemoryStorage implements Storage {
       updatedAt: record.updatedAt,
     })
     state.status = stored
-    if (this.#listeners.size === 0) return
-    for (const listener of this.#listeners) {
-      try {
-        listener({ circuit, record: stored })
-      } catch {
-        // A listener's failure is its own: the write happened and the others still hear of it.
-      }
-    }
+    this.#listeners.notify(circuit, stored)
   }
 }

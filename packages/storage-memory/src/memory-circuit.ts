@@ -1,4 +1,4 @@
-import type { ProbeLease, StatusRecord } from '@breaker/core'
+import type { LeaseTable, StatusRecord } from '@breaker/core'
 import { EventRing } from './event-ring.js'
 import { TimestampRing } from './timestamp-ring.js'
 
@@ -12,8 +12,8 @@ export class MemoryCircuit {
   readonly successes = new TimestampRing()
   /** The bounded detailed log (type, time, duration). */
   readonly log: EventRing
-  /** Probe permits held: lease id → expiresAt (epoch ms). Created on first use. */
-  leases: Map<string, number> | undefined = undefined
+  /** Probe permits held; created on first use. */
+  leases: LeaseTable | undefined = undefined
   /**
    * Newest timestamp written. A clock that steps backwards stamps new outcomes with this
    * instead, so the rings stay sorted and no outcome is lost or counted twice.
@@ -38,22 +38,5 @@ export class MemoryCircuit {
   prune(cutoff: number): void {
     this.failures.dropBefore(cutoff)
     this.successes.dropBefore(cutoff)
-  }
-
-  /** Hands out a permit if fewer than `max` unexpired ones are held. */
-  acquire(id: string, now: number, max: number, ttlMs: number): ProbeLease | null {
-    const leases = (this.leases ??= new Map())
-    for (const [held, expiresAt] of leases) if (expiresAt <= now) leases.delete(held)
-    if (leases.size >= max) return null
-    const expiresAt = now + ttlMs
-    leases.set(id, expiresAt)
-    return {
-      id,
-      expiresAt,
-      // Deleting by id makes a second release, or a release after lapsing, a no-op.
-      release: () => {
-        leases.delete(id)
-      },
-    }
   }
 }

@@ -9,6 +9,7 @@ import type {
   StorageCapabilities,
   WindowCounts,
 } from '@breaker/core'
+import { LeaseTable, StatusListeners } from '@breaker/core'
 import { MemoryCircuit } from './memory-circuit.js'
 import { resolveMemoryOptions } from './options.js'
 import type { MemoryStorageOptions } from './options.js'
@@ -47,7 +48,7 @@ export class MemoryStorage implements Storage {
   readonly #maxEvents: number
   readonly #maxWindowMs: number
   readonly #circuits = new Map<string, MemoryCircuit>()
-  readonly #listeners = new Set<StatusListener>()
+  readonly #listeners = new StatusListeners()
   #leaseSequence = 0
 
   /** @throws ConfigurationError when an option is out of range, naming it and the value. */
@@ -140,14 +141,11 @@ export class MemoryStorage implements Storage {
   }
 
   acquireProbe(circuit: string, max: number, ttlMs: number): ProbeLease | null {
-    return this.#circuit(circuit).acquire(`${++this.#leaseSequence}`, this.#clock(), max, ttlMs)
+    return (this.#circuit(circuit).leases ??= new LeaseTable()).acquire(`${++this.#leaseSequence}`, this.#clock(), max, ttlMs)
   }
 
   subscribe(listener: StatusListener): () => void {
-    this.#listeners.add(listener)
-    return () => {
-      this.#listeners.delete(listener)
-    }
+    return this.#listeners.add(listener)
   }
 
   eventLog(circuit: string, limit: number): EventLogEntry[] {
@@ -191,13 +189,6 @@ export class MemoryStorage implements Storage {
       updatedAt: record.updatedAt,
     })
     state.status = stored
-    if (this.#listeners.size === 0) return
-    for (const listener of this.#listeners) {
-      try {
-        listener({ circuit, record: stored })
-      } catch {
-        // A listener's failure is its own: the write happened and the others still hear of it.
-      }
-    }
+    this.#listeners.notify(circuit, stored)
   }
 }

@@ -195,7 +195,7 @@ export class MongoStorage extends BaseStorage {
    */
   subscribe(listener: StatusListener): () => void {
     const watcher = this.requireWatcher()
-    const remove = this.addListener(listener)
+    const remove = this.listeners.add(listener)
     if (!watcher.open) void watcher.start().catch(() => undefined) // failures go to the change stream channel
     return remove
   }
@@ -257,7 +257,7 @@ export class MongoStorage extends BaseStorage {
       return
     }
     const record = this.readStatus('subscribe', id, document)
-    if (record !== null) this.notify(id, record)
+    if (record !== null) this.listeners.notify(id, record)
   }
 
   private corrupt(operation: string, collection: Collection<Document>, circuit: string | undefined, document: unknown, reason: string): void {
