@@ -224,6 +224,15 @@ function updateTile(tile, c) {
   padded.forEach((st, i) => (strip.children[i].className = st ?? ''))
 }
 
+/** One line under a chain backend: its health and its owed write-backs. */
+function linkStatus(b) {
+  const parts = []
+  parts.push(b.healthy ? 'healthy' : 'skipped')
+  if (b.owedWriteBacks) parts.push(`owed ${b.owedWriteBacks}`)
+  else if (b.healthy && b.consecutiveFailures) parts.push(`${b.consecutiveFailures} fails`)
+  return parts.join(' · ')
+}
+
 // ── chain ──────────────────────────────────────────────────────────────────────────────────
 
 function renderChains(s) {
@@ -245,9 +254,8 @@ function renderChains(s) {
             h(
               'div',
               { class: `link ${b.healthy ? 'healthy' : 'unhealthy'}${b.mode !== 'ok' ? ' broken' : ''}`, 'data-backend': b.backend, 'data-healthy': String(b.healthy) },
-              h('b', { text: b.backend }),
-              h('small', { text: b.mode !== 'ok' ? `mode: ${b.mode}` : b.healthy ? 'healthy' : 'unhealthy' }),
-              h('small', { text: b.healthy ? (b.owedWriteBacks ? `owed ${b.owedWriteBacks}` : `${b.consecutiveFailures} fails`) : `skipped · owed ${b.owedWriteBacks}` }),
+              h('b', {}, b.backend, b.mode !== 'ok' ? h('span', { class: 'mode', text: b.mode }) : null),
+              h('small', { text: linkStatus(b) }),
             ),
           ]),
         ),
