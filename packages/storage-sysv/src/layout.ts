@@ -35,6 +35,8 @@ export const H = {
   GENERATION: 10,
   SLOTS_USED: 11,
   CREATOR_PID: 12,
+  /** Bumped by every status write, so watchers notice a change with one load. */
+  STATUS_CHANGES: 13,
   /** Float64 indices: the inode and device of the keyed path, to detect an ftok key collision. */
   INODE_F64: 8,
   DEVICE_F64: 9,

@@ -21,6 +21,8 @@ export interface SysVStorageOptions {
   readonly mode?: number
   /** How long a structural change or status write waits for the semaphore (ms). Default 1000. */
   readonly lockTimeoutMs?: number
+  /** How often `subscribe` looks for status writes by other processes (ms). Default 10. */
+  readonly watchIntervalMs?: number
   /** Epoch ms; inject one to move time in tests. Default `Date.now`. */
   readonly clock?: Clock
 }
@@ -34,6 +36,7 @@ export interface ResolvedSysVOptions {
   readonly leasesPerCircuit: number
   readonly mode: number
   readonly lockTimeoutMs: number
+  readonly watchIntervalMs: number
   readonly clock: Clock
 }
 
@@ -56,7 +59,7 @@ export function resolveOptions(options: SysVStorageOptions | undefined): Resolve
     throw new ConfigurationError('options', 'must be an object with at least { path }', options, SCOPE)
   }
   const { path, projectId = 0x42, slots = 1024, bucketCount = 300, leasesPerCircuit = 16 } = options
-  const { mode = 0o600, lockTimeoutMs = 1000, clock = Date.now } = options
+  const { mode = 0o600, lockTimeoutMs = 1000, watchIntervalMs = 10, clock = Date.now } = options
   if (typeof path !== 'string' || path.length === 0) {
     throw new ConfigurationError('path', 'must name an existing file or directory (its inode keys the segment)', path, SCOPE)
   }
@@ -65,6 +68,9 @@ export function resolveOptions(options: SysVStorageOptions | undefined): Resolve
   }
   if (typeof lockTimeoutMs !== 'number' || !(lockTimeoutMs > 0) || !Number.isFinite(lockTimeoutMs)) {
     throw new ConfigurationError('lockTimeoutMs', 'must be a positive number of milliseconds', lockTimeoutMs, SCOPE)
+  }
+  if (typeof watchIntervalMs !== 'number' || !(watchIntervalMs >= 1) || !Number.isFinite(watchIntervalMs)) {
+    throw new ConfigurationError('watchIntervalMs', 'must be a number of milliseconds >= 1', watchIntervalMs, SCOPE)
   }
   return {
     path,
@@ -75,6 +81,7 @@ export function resolveOptions(options: SysVStorageOptions | undefined): Resolve
     leasesPerCircuit: integer('leasesPerCircuit', leasesPerCircuit, 1, 1024),
     mode: integer('mode', mode, 0, 0o777),
     lockTimeoutMs,
+    watchIntervalMs,
     clock,
   }
 }

@@ -1,6 +1,6 @@
 import { isCircuitState, StorageError } from '@breaker/core'
 import type { CircuitState, StatusRecord } from '@breaker/core'
-import { R, S, STATUS_RECORD_BYTES } from './layout.js'
+import { H, R, S, STATUS_RECORD_BYTES } from './layout.js'
 import { SCOPE } from './options.js'
 
 // State codes as stored; 0 = no status written.
@@ -43,8 +43,11 @@ export class StatusCells {
     return this.read(slot)?.epoch ?? 0
   }
 
-  /** Publishes `record` (or no status, for `null`); the caller holds the write lock. */
-  write(slot: number, record: StatusRecord | null): void {
+  /**
+   * Publishes `record` (or no status, for `null`) and answers the new version; the caller
+   * holds the write lock.
+   */
+  write(slot: number, record: StatusRecord | null): number {
     const { i32, f64 } = this
     const version = (slot + S.STATUS_VERSION) >> 2
     const next = Atomics.load(i32, version) + 1
@@ -54,6 +57,8 @@ export class StatusCells {
     f64[(at + R.UPDATED_AT) >> 3] = record?.updatedAt ?? 0
     Atomics.store(i32, (at + R.CODE) >> 2, record === null ? 0 : CODES[record.status])
     Atomics.store(i32, version, next)
+    Atomics.add(i32, H.STATUS_CHANGES, 1)
+    return next
   }
 }
 

@@ -3,6 +3,7 @@ import type {
   Clock,
   Outcome,
   ProbeLease,
+  StatusListener,
   StatusRecord,
   Storage,
   StorageCapabilities,
@@ -19,6 +20,7 @@ import { STRUCTURE_LOCK, Segment, WRITE_LOCK, hexKey, removeSegment } from './se
 import { SlotTable, slotOffset } from './slots.js'
 import { StatusCells, checkRecord } from './status.js'
 import type { SegmentInfo } from './info.js'
+import { StatusWatch } from './watch.js'
 
 const NAME = 'sysv'
 const ZERO: WindowCounts = Object.freeze({ failures: 0, successes: 0 })
@@ -48,13 +50,13 @@ function addonOrThrow(operation: string): SysVAddon {
 export class SysVStorage implements Storage {
   /** `'sysv'`. */
   readonly name = NAME
-  /** Shared by every process on the host; exact counts, CAS and leases; no push. */
+  /** Shared by every process on the host; exact counts, CAS, leases and pushed status changes. */
   readonly capabilities: StorageCapabilities = Object.freeze({
     scope: 'host',
     atomic: true,
     cas: true,
     leases: true,
-    subscribe: false,
+    subscribe: true,
   })
 
   private readonly segment: Segment
@@ -62,6 +64,7 @@ export class SysVStorage implements Storage {
   private readonly counters: Counters
   private readonly status: StatusCells
   private readonly leases: LeaseCells
+  private readonly watch: StatusWatch
   private readonly clock: Clock
   private readonly lockTimeoutMs: number
   private readonly bucketCount: number
@@ -80,6 +83,7 @@ export class SysVStorage implements Storage {
     this.counters = new Counters(i32, b64, layout.bucketCount, layout.bucketsOffset)
     this.status = new StatusCells(i32, f64)
     this.leases = new LeaseCells(i32, f64, layout.leases)
+    this.watch = new StatusWatch(this.segment, this.status, resolved.watchIntervalMs)
   }
 
   /**
@@ -107,18 +111,29 @@ export class SysVStorage implements Storage {
   setStatus(circuit: string, record: StatusRecord): void {
     checkRecord(record, 'setStatus', circuit)
     const slot = this.slot(circuit, true, 'setStatus')
-    this.locked(WRITE_LOCK, 'setStatus', circuit, () => this.status.write(slot, record))
+    const version = this.locked(WRITE_LOCK, 'setStatus', circuit, () => this.status.write(slot, record))
+    this.watch.wrote(slot, version, circuit, record)
   }
 
   /** Writes `record` only if the stored epoch (0 when absent) equals `expectedEpoch`; exactly one racer wins. */
   compareAndSetStatus(circuit: string, expectedEpoch: number, record: StatusRecord): boolean {
     checkRecord(record, 'compareAndSetStatus', circuit)
     const slot = this.slot(circuit, true, 'compareAndSetStatus')
-    return this.locked(WRITE_LOCK, 'compareAndSetStatus', circuit, () => {
-      if (this.status.epoch(slot) !== expectedEpoch) return false
-      this.status.write(slot, record)
-      return true
-    })
+    const version = this.locked(WRITE_LOCK, 'compareAndSetStatus', circuit, () =>
+      this.status.epoch(slot) === expectedEpoch ? this.status.write(slot, record) : -1,
+    )
+    if (version < 0) return false
+    this.watch.wrote(slot, version, circuit, record)
+    return true
+  }
+
+  /**
+   * Pushes every status write by any process sharing the segment: this process's at once,
+   * others' within `watchIntervalMs` (the newest write per circuit since the last look).
+   */
+  subscribe(listener: StatusListener): () => void {
+    this.slot('', false, 'subscribe', true)
+    return this.watch.add(listener)
   }
 
   /** Counts one success now; `durationMs` is not kept. */
@@ -227,6 +242,7 @@ export class SysVStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.watch.stop()
     this.segment.detach()
   }
 
@@ -238,6 +254,7 @@ export class SysVStorage implements Storage {
    */
   destroy(): void {
     this.closed = true
+    this.watch.stop()
     this.segment.remove()
   }
 

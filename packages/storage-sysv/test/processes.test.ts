@@ -13,6 +13,14 @@ const WRITE_LOCK = 1
 const STRUCTURE_LOCK = 0
 const open = (epoch: number) => ({ status: 'open' as const, openedAt: Date.now(), epoch, updatedAt: Date.now() })
 
+async function waitFor(predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a pushed status change')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
 function thrown(fn: () => unknown): unknown {
   try {
     fn()
@@ -105,6 +113,22 @@ describe('processes sharing one segment', () => {
     expect(storage.acquireProbe('busy-0', 8, 1_000)).not.toBeNull()
     storage.recordSuccess('a-circuit-nobody-wrote', 1)
     expect(storage.successCount('a-circuit-nobody-wrote', 60_000)).toBe(1)
+  })
+
+  it('a subscriber is told of status writes made by another process', async () => {
+    const path = freshPath()
+    const storage = freshStorage({ path, watchIntervalMs: 2 })
+    const changes: { circuit: string; epoch: number }[] = []
+    const stop = storage.subscribe(({ circuit, record }) => changes.push({ circuit, epoch: record.epoch }))
+    try {
+      await runAll(await startWorkers(1, () => ({ path, action: 'set-status', circuit: 'remote', epochs: 3 })))
+      await waitFor(() => changes.some((change) => change.epoch === 3))
+      // Writes between two looks arrive as the newest one; nothing arrives twice or out of order.
+      expect(changes.every((change) => change.circuit === 'remote')).toBe(true)
+      expect(changes.map((change) => change.epoch)).toEqual([...new Set(changes.map((change) => change.epoch))].sort())
+    } finally {
+      stop()
+    }
   })
 
   it('what one process wrote is there for the next after it exits', async () => {
