@@ -10,6 +10,9 @@ const PUBLIC = new URL('../public/', import.meta.url)
 const ASSETS = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/dom.js': ['dom.js', 'text/javascript; charset=utf-8'],
+  '/feed.js': ['feed.js', 'text/javascript; charset=utf-8'],
+  '/matrix.js': ['matrix.js', 'text/javascript; charset=utf-8'],
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 }
 /** SSE comment line so proxies and browsers keep an idle stream open (ms). */

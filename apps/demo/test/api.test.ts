@@ -106,7 +106,7 @@ describe('controls', () => {
     await until('the write-back event', async () => (await events()).find((e) => e.kind === 'writeback' && e.backend === 'memory'), 12_000, 200)
     expect((await circuit('checkout')).state).toBe('open')
     await post('/api/circuits/checkout/hard-reset')
-  })
+  }, 30_000)
 
   it('puts a span event from the in-memory exporter behind each transition', async () => {
     await post('/api/circuits/search/force-close')

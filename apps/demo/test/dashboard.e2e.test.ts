@@ -11,6 +11,13 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium'
 const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url))
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
+/** Runs in the page: every circuit tile of both workers shows an open circuit. */
+function everyTileOpen(): boolean {
+  const tiles = [...document.querySelectorAll<HTMLElement>('.tile')]
+  const workers = new Set(tiles.map((t) => t.dataset['worker']))
+  return workers.size === 2 && tiles.length >= 4 && tiles.every((t) => t.dataset['state'] === 'open')
+}
+
 describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
   let demo: RunningDemo
   let browser: Browser
@@ -56,15 +63,7 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
 
     await page.click('[data-testid="failure-100"]')
     // Every circuit on every worker opens: in-process ones on their own, SysV-shared ones together.
-    await page.waitForFunction(
-      () => {
-        const tiles = [...document.querySelectorAll<HTMLElement>('.tile')]
-        const workers = new Set(tiles.map((t) => t.dataset['worker']))
-        return workers.size === 2 && tiles.length >= 4 && tiles.every((t) => t.dataset['state'] === 'open')
-      },
-      undefined,
-      { timeout: 20_000 },
-    )
+    await page.waitForFunction(everyTileOpen, undefined, { timeout: 20_000 })
     expect(await page.locator('.mrow.all-open').count()).toBeGreaterThanOrEqual(2)
     await page.waitForSelector('#feed li[data-kind="transition"][data-to="open"]')
 
@@ -73,10 +72,13 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
     await page.waitForSelector('.link.unhealthy[data-backend="memory"]', { timeout: 15_000 })
     await page.waitForSelector('#spans li[data-event="breaker.storage.fallback"]', { timeout: 15_000 })
 
+    // checkout now counts on the bucket backend, which started blank: it trips there too.
+    await page.waitForFunction(everyTileOpen, undefined, { timeout: 20_000 })
+
     mkdirSync(SCREENSHOTS, { recursive: true })
     const file = `${SCREENSHOTS}dashboard.png`
     // Finite animations (a feed item sliding in) are finished first, so nothing is caught half-faded.
     await page.screenshot({ path: file, fullPage: true, animations: 'disabled' })
     expect(statSync(file).size).toBeGreaterThan(10_000)
-  })
+  }, 60_000)
 })

@@ -40,5 +40,5 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     }, 15_000, 100)
     const overview = (await (await fetch(new URL('/api/overview', demo.url))).json()) as { otlp: boolean }
     expect(overview.otlp).toBe(true)
-  })
+  }, 30_000)
 })

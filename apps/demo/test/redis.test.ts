@@ -49,5 +49,5 @@ describe('with REDIS_URL, on 2 cluster workers', () => {
       return events.find((e) => e.kind === 'fallback' && e.backend === 'redis')
     })
     expect(fallback).toMatchObject({ nextBackend: 'memory', errorClass: 'StorageTimeoutError' })
-  })
+  }, 40_000)
 })
