@@ -22,7 +22,7 @@ export interface RedisStorageOptions {
   readonly timeout?: number
   /**
    * A connection for pub/sub that you own. Without it the storage opens its own with
-   * `client.duplicate()` when first needed and closes it in `close()`.
+   * `client.duplicate()` at construction and closes it in `close()`.
    */
   readonly subscriber?: Redis | Cluster
   /**

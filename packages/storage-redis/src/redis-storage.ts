@@ -65,8 +65,11 @@ export class RedisStorage implements Storage {
       mirror: this.options.mirrorStatus,
       onError: this.options.onError,
     })
-    // The mirror is only as good as the channel feeding it, so it subscribes from the start.
-    if (this.options.mirrorStatus) this.subscription.start()
+    // Subscribed from the start: every circuit listens anyway, the mirror needs it, and a write
+    // made while subscribed resolves only once its own message is back (so no listener added
+    // after it hears of it late — which on a Cluster, where messages cross the cluster bus,
+    // could otherwise happen).
+    this.subscription.start()
   }
 
   /** The ioredis client the storage runs on (yours). */
@@ -99,6 +102,7 @@ export class RedisStorage implements Storage {
       this.subscription.settled(circuit, n)
       throw error
     }
+    await this.subscription.echo(n, this.options.timeout || 1_000)
   }
 
   async compareAndSetStatus(circuit: string, expectedEpoch: number, record: StatusRecord): Promise<boolean> {
@@ -118,6 +122,7 @@ export class RedisStorage implements Storage {
     const won = reply[0] === 1
     // A lost CAS published nothing, so no message of ours is on its way.
     if (!won) this.subscription.settled(circuit, n)
+    else await this.subscription.echo(n, this.options.timeout || 1_000)
     return won
   }
 
@@ -178,6 +183,7 @@ export class RedisStorage implements Storage {
       this.subscription.settled(circuit, n)
       throw error
     }
+    await this.subscription.echo(n, this.options.timeout || 1_000)
   }
 
   /** Deletes this prefix's circuit keys only, found with SCAN (never KEYS, never FLUSH). */
@@ -189,7 +195,7 @@ export class RedisStorage implements Storage {
     this.subscription.forget()
   }
 
-  /** Closes the subscriber connection if the storage opened it. Your client stays open. */
+  /** Closes the subscriber connection if the storage opened it (call it when done). Your client stays open. */
   async close(): Promise<void> {
     await this.subscription.close()
   }

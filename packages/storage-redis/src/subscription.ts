@@ -32,10 +32,12 @@ export class StatusSubscription {
   // Bumped by every invalidation. A read fills the mirror only if no invalidation happened
   // while it was in flight, so a late reply can never overwrite what the channel said since.
   private generation = 0
-  // Our own status writes whose message has not come back yet: circuit → newest sequence number.
+  // Our own status writes whose message has not come back yet: circuit → their sequence numbers.
   // The mirror is not trusted for such a circuit, since older messages may still be arriving.
-  private readonly pending = new Map<string, number>()
+  private readonly pending = new Map<string, Set<number>>()
   private sequence = 0
+  // Writes of ours waiting for their own message: sequence number → wake-up.
+  private readonly echoes = new Map<number, () => void>()
   /** Names this storage instance in the messages it publishes. */
   readonly origin = randomUUID()
 
@@ -54,6 +56,7 @@ export class StatusSubscription {
     connection.on('close', () => {
       this.subscribed = false
       this.forget()
+      this.wakeAll()
     })
     // On every (re)connection, ioredis resubscribes by itself; our own SUBSCRIBE queued behind
     // it answers only once the channel is live again, and only then is the mirror trusted.
@@ -95,13 +98,48 @@ export class StatusSubscription {
   writing(circuit: string): number {
     const n = ++this.sequence
     this.forget(circuit)
-    if (this.options.mirror) this.pending.set(circuit, n)
+    if (this.subscribed) this.echoes.set(n, () => {})
+    if (this.options.mirror) {
+      const waiting = this.pending.get(circuit)
+      if (waiting) waiting.add(n)
+      else this.pending.set(circuit, new Set([n]))
+    }
     return n
   }
 
-  /** Our write `n` published nothing (a lost CAS, an error): stop waiting for its message. */
+  /** Our write `n` is accounted for: its message came back, or it published nothing (a lost CAS, an error). */
   settled(circuit: string, n: number): void {
-    if (this.pending.get(circuit) === n) this.pending.delete(circuit)
+    const waiting = this.pending.get(circuit)
+    if (waiting?.delete(n) && waiting.size === 0) this.pending.delete(circuit)
+    const wake = this.echoes.get(n)
+    this.echoes.delete(n)
+    wake?.()
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until the message of our write `n` has come back and every
+   * listener heard it, so that when a write resolves this process's listeners already know,
+   * and a listener added afterwards never hears of it late. Answers `undefined` when there is
+   * nothing to wait for: no subscription at write time, or the message is already here.
+   */
+  echo(n: number, timeoutMs: number): Promise<void> | undefined {
+    if (!this.echoes.has(n)) return undefined
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.echoes.delete(n)
+        resolve()
+      }, timeoutMs)
+      this.echoes.set(n, () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  private wakeAll(): void {
+    const wakes = [...this.echoes.values()]
+    this.echoes.clear()
+    for (const wake of wakes) wake()
   }
 
   /** A ticket for a read about to be issued; hand it back to {@link observe}. */
@@ -157,6 +195,7 @@ export class StatusSubscription {
     this.subscribed = false
     this.listeners.clear()
     this.mirror.clear()
+    this.wakeAll()
     if (!connection) return
     if (this.options.subscriber) {
       await connection.unsubscribe(this.options.channel).catch(() => {})
@@ -179,11 +218,12 @@ export class StatusSubscription {
     }
     // Messages arrive in the order Redis ran the writes, so each one simply replaces the last;
     // a clear leaves a known "no status" rather than a gap a stale reply could fill.
-    if (this.options.mirror) {
-      this.mirror.set(message.c, message.r)
-      if (message.i === this.origin && message.n !== undefined) this.settled(message.c, message.n)
+    if (this.options.mirror) this.mirror.set(message.c, message.r)
+    const ours = message.i === this.origin ? message.n : undefined
+    if (message.r === null) {
+      if (ours !== undefined) this.settled(message.c, ours)
+      return
     }
-    if (message.r === null) return
     const change = { circuit: message.c, record: message.r }
     for (const listener of this.listeners) {
       try {
@@ -193,6 +233,7 @@ export class StatusSubscription {
         this.report(error, 'subscribe', message.c)
       }
     }
+    if (ours !== undefined) this.settled(message.c, ours)
   }
 
   private report(error: unknown, operation: string, circuit?: string): void {

@@ -20,6 +20,7 @@ describe('RedisStorage across processes', () => {
     const client = connect(server)
     const storage = new RedisStorage({ client, prefix: 'mp' })
     expect(await storage.failureCount(circuit, 60_000)).toBe(8_000)
+    await storage.close()
     client.disconnect()
   })
 

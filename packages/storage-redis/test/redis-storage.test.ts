@@ -95,6 +95,8 @@ describe('RedisStorage keys', () => {
     expect(await mine.getStatus('one')).toBeNull()
     expect(await mine.failureCount('two', 60_000)).toBe(0)
     for (const key of foreign) expect(await admin.exists(key)).toBe(1)
+    await mine.close()
+    await globbed.close()
     const stats = await admin.info('commandstats')
     expect(stats).toContain('cmdstat_scan')
     expect(stats).not.toMatch(/cmdstat_(keys|flushdb|flushall):/)
@@ -222,7 +224,7 @@ describe('RedisStorage pub/sub', () => {
     }
     await writer.setStatus(name, open(1))
     await settle(1)
-    await admin.client('KILL', 'TYPE', 'pubsub')
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     await writer.setStatus(name, open(2))
     // Whatever the mirror missed while the connection was down, a read is never older than Redis.
     expect(await reader.getStatus(name)).toEqual(open(2))
@@ -249,6 +251,7 @@ describe('RedisStorage failures', () => {
     }
     await sleep(50)
     expect(await s.failureCount('x', 60_000)).toBeGreaterThanOrEqual(1)
+    await s.close()
     client.disconnect()
     await own.stop()
   })
