@@ -36,7 +36,8 @@ export function readConfig(argv = process.argv.slice(2), env = process.env) {
   let values
   try {
     ;({ values } = parseArgs({
-      args: argv,
+      // `pnpm demo -- --workers 2` hands the `--` on to the script: it separates nothing here.
+      args: argv.filter((arg) => arg !== '--'),
       options: {
         port: { type: 'string' },
         host: { type: 'string' },

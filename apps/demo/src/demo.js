@@ -19,6 +19,7 @@ export function startDemo(config) {
 
 async function startSingle(config) {
   const sysv = makeSysvPath()
+  await sysv.removeSegment()
   const node = new DemoNode({ worker: 1, options: { ...config, sysvPath: sysv.path } })
   let info
   try {
@@ -60,6 +61,7 @@ async function startSingle(config) {
 
 async function startCluster(config) {
   const sysv = makeSysvPath()
+  await sysv.removeSegment()
   const hub = new Hub({ mode: 'cluster', workerCount: config.workers, otlp: Boolean(config.otlpEndpoint) })
   const nodeOptions = JSON.stringify({ ...config, sysvPath: sysv.path })
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] })
