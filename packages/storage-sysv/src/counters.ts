@@ -1,4 +1,4 @@
-import type { WindowCounts } from '@breaker/core'
+import { S } from './layout.js'
 
 /**
  * Per-second outcome counters in a ring of `bucketCount` buckets, lock-free.
@@ -8,8 +8,8 @@ import type { WindowCounts } from '@breaker/core'
  * common case — the bucket is already on this second — is one `Atomics.add` on the count.
  * Moving a bucket to a new second replaces count and stamp together with one 64-bit
  * compare-and-swap, so an increment can never be wiped by a concurrent reset: the CAS fails
- * and the writer retries against the new word. Readers check the stamp before and after
- * reading the count, so they never pair a count with the wrong second.
+ * and the writer retries against the new word. Readers never pair a count with the wrong
+ * second (see `sumPlain`).
  */
 export class Counters {
   // Word positions inside a 64-bit pair, in this machine's byte order (found, not assumed).
@@ -64,47 +64,54 @@ export class Counters {
     }
   }
 
-  /** Counts over the `seconds` newest seconds up to and including epoch second `second`. */
-  count(slot: number, second: number, seconds: number): WindowCounts {
-    return this.ordered ? this.countPlain(slot, second, seconds) : this.countAtomic(slot, second, seconds)
+  /** Failures of the last `sum`. */
+  failures = 0
+  /** Successes of the last `sum`. */
+  successes = 0
+
+  /**
+   * Sums the buckets of epoch seconds `from` to `to` (inclusive, at most one ring) into
+   * `failures` and `successes`; a bucket holding another second counts as zero.
+   */
+  sum(slot: number, from: number, to: number): void {
+    if (this.ordered) this.sumPlain(slot, from, to)
+    else this.sumAtomic(slot, from, to)
   }
 
   // x86 keeps loads in program order (TSO), so plain loads suffice and cost ~1 ns instead of
-  // ~10 ns for Atomics.load, which V8 does not inline: 60 buckets read in ~150 ns, not ~3 µs.
-  // Reading the stamp first and then the count is enough: a bucket's stamp changes only when
-  // the ring comes round (bucketCount seconds later), and then count and stamp change in one
-  // 64-bit CAS. Each call reads the memory afresh; nothing is cached between calls.
-  private countPlain(slot: number, second: number, seconds: number): WindowCounts {
+  // ~10 ns for Atomics.load, which V8 does not inline. Reading the stamp first and then the
+  // count is enough: a bucket's stamp changes only when the ring comes round (bucketCount
+  // seconds later), and then count and stamp change in one 64-bit CAS. Each call reads the
+  // memory afresh; nothing is cached between calls.
+  private sumPlain(slot: number, from: number, to: number): void {
     const { i32, bucketCount, countWord, stampWord } = this
     const base = (slot + this.bucketsOffset) / 4
-    const span = Math.min(seconds, bucketCount, second + 1)
     let failures = 0
     let successes = 0
-    // Walk back from the current bucket, wrapping once, without a modulo per bucket.
-    let index = second % bucketCount
-    let stamp = (second + 1) | 0
-    for (let back = 0; back < span; back++) {
+    // Walk forward from the oldest bucket, wrapping once, without a modulo per bucket.
+    let index = from % bucketCount
+    let stamp = (from + 1) | 0
+    for (let second = from; second <= to; second++) {
       const pair = base + index * 4
       if (i32[pair + stampWord] === stamp) failures += i32[pair + countWord]!
       if (i32[pair + 2 + stampWord] === stamp) successes += i32[pair + 2 + countWord]!
-      stamp = (stamp - 1) | 0
-      index = index === 0 ? bucketCount - 1 : index - 1
+      stamp = (stamp + 1) | 0
+      index = index === bucketCount - 1 ? 0 : index + 1
     }
-    return { failures, successes }
+    this.failures = failures
+    this.successes = successes
   }
 
   // Elsewhere (arm64 and others) loads may be reordered, so the count could be read from before
   // the stamp's CAS: every load is atomic, and the stamp is checked again after the count.
-  private countAtomic(slot: number, second: number, seconds: number): WindowCounts {
+  private sumAtomic(slot: number, from: number, to: number): void {
     const { i32, bucketCount, countWord, stampWord } = this
     const base = (slot + this.bucketsOffset) / 4
-    const span = Math.min(seconds, bucketCount, second + 1)
     let failures = 0
     let successes = 0
-    for (let back = 0; back < span; back++) {
-      const at = second - back
-      const stamp = (at + 1) | 0
-      const pair = base + (at % bucketCount) * 4
+    for (let second = from; second <= to; second++) {
+      const stamp = (second + 1) | 0
+      const pair = base + (second % bucketCount) * 4
       if (Atomics.load(i32, pair + stampWord) === stamp) {
         const count = Atomics.load(i32, pair + countWord)
         if (Atomics.load(i32, pair + stampWord) === stamp) failures += count
@@ -114,12 +121,17 @@ export class Counters {
         if (Atomics.load(i32, pair + 2 + stampWord) === stamp) successes += count
       }
     }
-    return { failures, successes }
+    this.failures = failures
+    this.successes = successes
   }
 
-  /** Zeroes every bucket of a slot, each word in one atomic store. */
+  /**
+   * Zeroes every bucket of a slot, each word in one atomic store, then bumps the slot's clear
+   * counter so other processes drop what they summed of it.
+   */
   clear(slot: number): void {
     const first = (slot + this.bucketsOffset) / 8
     for (let i = 0; i < this.bucketCount * 2; i++) Atomics.store(this.b64, first + i, 0n)
+    Atomics.add(this.i32, (slot + S.CLEARS) >> 2, 1)
   }
 }

@@ -58,6 +58,8 @@ export const S = {
   STATUS_VERSION: 12,
   /** Last lease id handed out. */
   LEASE_SEQUENCE: 16,
+  /** Bumped by clear(circuit), so processes drop the sums they keep of this slot. */
+  CLEARS: 20,
   STATUS: 32,
   LEASES: 96,
 } as const

@@ -21,6 +21,7 @@ import { SlotTable, slotOffset } from './slots.js'
 import { StatusCells, checkRecord } from './status.js'
 import type { SegmentInfo } from './info.js'
 import { StatusWatch } from './watch.js'
+import { WindowSums } from './window.js'
 
 const NAME = 'sysv'
 const ZERO: WindowCounts = Object.freeze({ failures: 0, successes: 0 })
@@ -62,6 +63,7 @@ export class SysVStorage implements Storage {
   private readonly segment: Segment
   private readonly slots: SlotTable
   private readonly counters: Counters
+  private readonly windows: WindowSums
   private readonly status: StatusCells
   private readonly leases: LeaseCells
   private readonly watch: StatusWatch
@@ -81,6 +83,7 @@ export class SysVStorage implements Storage {
     const { i32, f64, b64 } = this.segment
     this.slots = new SlotTable(this.segment, resolved.lockTimeoutMs)
     this.counters = new Counters(i32, b64, layout.bucketCount, layout.bucketsOffset)
+    this.windows = new WindowSums(this.counters, i32, layout.bucketCount)
     this.status = new StatusCells(i32, f64)
     this.leases = new LeaseCells(i32, f64, layout.leases)
     this.watch = new StatusWatch(this.segment, this.status, resolved.watchIntervalMs)
@@ -138,12 +141,12 @@ export class SysVStorage implements Storage {
 
   /** Counts one success now; `durationMs` is not kept. */
   recordSuccess(circuit: string, _durationMs: number): void {
-    this.counters.add(this.slot(circuit, true, 'recordSuccess'), this.second(), 0, 1)
+    this.add(this.slot(circuit, true, 'recordSuccess'), this.second(), 0, 1)
   }
 
   /** Counts one failure now; `durationMs` is not kept. */
   recordFailure(circuit: string, _durationMs: number): void {
-    this.counters.add(this.slot(circuit, true, 'recordFailure'), this.second(), 1, 0)
+    this.add(this.slot(circuit, true, 'recordFailure'), this.second(), 1, 0)
   }
 
   /** Successes in the last `windowMs` ms, resolved to whole seconds (at most `bucketCount` s). */
@@ -161,16 +164,16 @@ export class SysVStorage implements Storage {
     const slot = this.slot(circuit, true, 'record')
     const second = this.second()
     const failure = outcome === 'failure' ? 1 : 0
-    this.counters.add(slot, second, failure, 1 - failure)
-    return this.counters.count(slot, second, seconds(windowMs))
+    this.add(slot, second, failure, 1 - failure)
+    return this.windows.count(slot, second, seconds(windowMs))
   }
 
   /** Counts a whole batch with two atomic adds and answers both counts over the window. */
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): WindowCounts {
     const slot = this.slot(circuit, true, 'recordBatch')
     const second = this.second()
-    this.counters.add(slot, second, batch.failures, batch.successes)
-    return this.counters.count(slot, second, seconds(windowMs))
+    this.add(slot, second, batch.failures, batch.successes)
+    return this.windows.count(slot, second, seconds(windowMs))
   }
 
   /** A half-open probe permit if fewer than `max` are live across every process, else `null`. */
@@ -263,10 +266,15 @@ export class SysVStorage implements Storage {
     return now > 0 ? Math.floor(now / 1000) : 0
   }
 
+  private add(slot: number, second: number, failures: number, successes: number): void {
+    this.counters.add(slot, second, failures, successes)
+    this.windows.wrote(second)
+  }
+
   private counts(circuit: string, windowMs: number, operation: string): WindowCounts {
     const slot = this.slot(circuit, false, operation)
     if (slot < 0) return ZERO
-    return this.counters.count(slot, this.second(), seconds(windowMs))
+    return this.windows.count(slot, this.second(), seconds(windowMs))
   }
 
   private slot(circuit: string, claim: boolean, operation: string, checkOnly = false): number {
