@@ -86,14 +86,16 @@ function circuitOn(name, storageOptions, circuitOptions) {
 
 const scenarios = [
   ['Circuit, uncached (stateCacheTtl 0)', () => circuitOn('uncached', {}, {})],
+  ['Circuit, uncached, every call fails', () => circuitOn('failing', {}, {}), true],
   ['Circuit, uncached + mirrorStatus', () => circuitOn('mirrored', { mirrorStatus: true }, {})],
   ['Circuit, stateCacheTtl 1000 + batch 50 ms', () => circuitOn('cached', {}, { stateCacheTtl: 1_000, batch: { interval: 50, maxSize: 100 } })],
 ]
 
 const rows = []
-for (const [label, make] of scenarios) {
+const boom = new Error('down')
+for (const [label, make, failing] of scenarios) {
   const circuit = make()
-  const call = () => circuit.call(() => 'ok')
+  const call = failing ? () => circuit.call(() => Promise.reject(boom)).catch(() => {}) : () => circuit.call(() => 'ok')
   rows.push({ scenario: label, ...(await tripsPerCall(call)), perSecond: await callsPerSecond(call) })
   await circuit.dispose?.()
 }
