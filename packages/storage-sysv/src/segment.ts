@@ -147,8 +147,15 @@ export class Segment {
   }
 
   /** Gives a lock back. */
-  unlock(index: number): void {
-    this.addon.semUnlock(this.semid, index)
+  unlock(index: number, operation: string, circuit?: string): void {
+    try {
+      this.addon.semUnlock(this.semid, index)
+    } catch (cause) {
+      throw new StorageError(STORAGE_NAME, operation, `[${SCOPE}] semaphore ${this.semid} is unusable: ${systemMessage(cause)}`, {
+        cause,
+        circuit,
+      })
+    }
   }
 
   /** The kernel's view of the segment. */

@@ -125,7 +125,7 @@ export class SlotTable {
       Atomics.add(i32, H.SLOTS_USED, 1)
       return offset
     } finally {
-      this.segment.unlock(STRUCTURE_LOCK)
+      this.segment.unlock(STRUCTURE_LOCK, operation, circuit)
     }
   }
 }

@@ -135,7 +135,7 @@ export class SysVStorage implements Storage {
    * others' within `watchIntervalMs` (the newest write per circuit since the last look).
    */
   subscribe(listener: StatusListener): () => void {
-    this.slot('', false, 'subscribe', true)
+    this.ensureOpen('subscribe')
     return this.watch.add(listener)
   }
 
@@ -207,7 +207,7 @@ export class SysVStorage implements Storage {
 
   /** Forgets every circuit and frees every slot, for every process sharing the segment. */
   clearAll(): void {
-    this.slot('', false, 'clearAll', true)
+    this.ensureOpen('clearAll')
     const { u8, i32, layout } = this.segment
     this.locked(STRUCTURE_LOCK, 'clearAll', undefined, () =>
       this.locked(WRITE_LOCK, 'clearAll', undefined, () => {
@@ -222,9 +222,14 @@ export class SysVStorage implements Storage {
 
   /** Sizes, usage and identifiers of the segment, for logs and dashboards (see also `ipcs -m`). */
   info(): SegmentInfo {
-    this.slot('', false, 'info', true)
+    this.ensureOpen('info')
     const { segment } = this
-    const stat = segment.stat()
+    let stat
+    try {
+      stat = segment.stat()
+    } catch (cause) {
+      throw StorageError.from(cause, NAME, 'info')
+    }
     return {
       key: hexKey(segment.key),
       shmid: segment.shmid,
@@ -258,7 +263,12 @@ export class SysVStorage implements Storage {
   destroy(): void {
     this.closed = true
     this.watch.stop()
-    this.segment.remove()
+    try {
+      this.segment.remove()
+    } catch (cause) {
+      // EPERM: only the owner (or root) may remove a segment.
+      throw StorageError.from(cause, NAME, 'destroy')
+    }
   }
 
   private second(): number {
@@ -277,12 +287,13 @@ export class SysVStorage implements Storage {
     return this.windows.count(slot, this.second(), seconds(windowMs))
   }
 
-  private slot(circuit: string, claim: boolean, operation: string, checkOnly = false): number {
-    if (this.closed) {
-      throw new StorageError(NAME, operation, `[${SCOPE}] the storage is closed`, { circuit: checkOnly ? undefined : circuit })
-    }
-    if (checkOnly) return -1
+  private slot(circuit: string, claim: boolean, operation: string): number {
+    this.ensureOpen(operation, circuit)
     return this.slots.offset(circuit, claim, operation)
+  }
+
+  private ensureOpen(operation: string, circuit?: string): void {
+    if (this.closed) throw new StorageError(NAME, operation, `[${SCOPE}] the storage is closed`, { circuit })
   }
 
   private locked<T>(index: number, operation: string, circuit: string | undefined, fn: () => T): T {
@@ -290,7 +301,7 @@ export class SysVStorage implements Storage {
     try {
       return fn()
     } finally {
-      this.segment.unlock(index)
+      this.segment.unlock(index, operation, circuit)
     }
   }
 
