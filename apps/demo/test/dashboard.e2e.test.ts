@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { get } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -81,4 +81,16 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
     await page.screenshot({ path: file, fullPage: true, animations: 'disabled' })
     expect(statSync(file).size).toBeGreaterThan(10_000)
   }, 60_000)
+
+  it('downloads a snapshot of both workers and uploads it back through the page', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('[data-testid="export"]')])
+    expect(download.suggestedFilename()).toMatch(/^breaker-snapshot-.*\.json$/)
+    const saved = `${SCREENSHOTS}snapshot.json`
+    await download.saveAs(saved)
+    const snapshot = JSON.parse(readFileSync(saved, 'utf8')) as { workers: Array<{ worker: number; snapshot: { circuits: unknown[] } }> }
+    expect(snapshot.workers.map((w) => w.worker).sort()).toEqual([1, 2])
+
+    await page.setInputFiles('#import-file', saved)
+    await page.waitForSelector('#feed li[data-kind="control"]:has-text("imported a state snapshot")', { timeout: 10_000 })
+  })
 })
