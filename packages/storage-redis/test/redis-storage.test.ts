@@ -80,6 +80,20 @@ describe('RedisStorage keys', () => {
     await s.clear('bad')
   })
 
+  it('clearAll works through a client with an ioredis keyPrefix', async () => {
+    const prefixed = connect(server, { keyPrefix: 'app*:' })
+    const s = new RedisStorage({ client: prefixed, prefix: 'kp' })
+    await s.setStatus('one', open(1))
+    await s.recordFailure('one', 1)
+    await admin.set('app*:kp:{one}:mine', 'user data')
+    expect(await admin.exists('app*:kp:{one}:status', 'app*:kp:{one}:counts')).toBe(2)
+    await s.clearAll()
+    expect(await admin.exists('app*:kp:{one}:status', 'app*:kp:{one}:counts')).toBe(0)
+    expect(await admin.get('app*:kp:{one}:mine')).toBe('user data')
+    await s.close()
+    prefixed.disconnect()
+  })
+
   it('clearAll deletes only this prefix, with SCAN and never KEYS or FLUSH', async () => {
     await admin.config('RESETSTAT')
     const foreign = ['other:{x}:status', 'ab:{x}:status', 'a:plain', 'a:{x}:userdata', 'user-key']
