@@ -38,7 +38,9 @@ export class SlotTable {
    * @throws StorageError when the name is too long or every slot is taken.
    */
   offset(circuit: string, claim: boolean, operation: string): number {
-    const generation = Atomics.load(this.segment.i32, H.GENERATION)
+    // A plain load: the generation is a hint that clearAll ran, and seeing it a moment late is
+    // the same race as a write that starts just before clearAll.
+    const generation = this.segment.i32[H.GENERATION]!
     if (generation !== this.generation) {
       this.cache.clear()
       this.generation = generation

@@ -70,8 +70,9 @@ export class WindowSums {
   }
 
   private current(slot: number, first: number, last: number): Settled {
-    const generation = Atomics.load(this.i32, H.GENERATION)
-    const clears = Atomics.load(this.i32, (slot + S.CLEARS) >> 2)
+    // Plain loads: both are hints that a clear ran, and the clearer bumps them after zeroing.
+    const generation = this.i32[H.GENERATION]!
+    const clears = this.i32[(slot + S.CLEARS) >> 2]!
     let sums = this.settled.get(slot)
     if (sums === undefined) {
       sums = {
