@@ -52,7 +52,7 @@ async function startSingle(config) {
     async close() {
       hub.stop()
       server.closeAllConnections()
-      await new Promise((resolve) => server.close(() => resolve()))
+      await new Promise((resolve) => server.close(() => resolve(undefined)))
       await node.close()
       await sysv.remove()
     },
@@ -145,11 +145,11 @@ async function startCluster(config) {
       [...live.values()].map(
         ({ worker }) =>
           new Promise((resolve) => {
-            if (worker.isDead()) return resolve()
+            if (worker.isDead()) return resolve(undefined)
             const kill = setTimeout(() => worker.process.kill('SIGKILL'), 5_000)
             worker.once('exit', () => {
               clearTimeout(kill)
-              resolve()
+              resolve(undefined)
             })
             try {
               worker.send({ t: 'shutdown' })

@@ -25,7 +25,8 @@ const KEEPALIVE_MS = 15_000
  */
 export function createApp({ api, worker }) {
   const app = new Hono()
-  const assets = Object.fromEntries(Object.entries(ASSETS).map(([path, [file, type]]) => [path, [readFileSync(new URL(file, PUBLIC)), type]]))
+  /** @type {Record<string, [string, string]>} */
+  const assets = Object.fromEntries(Object.entries(ASSETS).map(([path, [file, type]]) => [path, [readFileSync(new URL(file, PUBLIC), 'utf8'), type]]))
   for (const [path, [body, type]] of Object.entries(assets)) {
     app.get(path, (c) => c.body(body, 200, { 'content-type': type, 'cache-control': 'no-cache' }))
   }

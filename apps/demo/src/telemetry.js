@@ -16,6 +16,7 @@ export async function startTelemetry({ registry, worker, otlpEndpoint }) {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   const resource = resourceFromAttributes({ 'service.name': 'breaker-demo', 'breaker.demo.worker': worker })
   const memory = new InMemorySpanExporter()
+  /** @type {import('@opentelemetry/sdk-trace-base').SpanProcessor[]} */
   const spanProcessors = [new SimpleSpanProcessor(memory)]
   let meterProvider
   if (otlpEndpoint) {

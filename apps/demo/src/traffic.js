@@ -19,7 +19,10 @@ export class Traffic {
     this.enabled = enabled
   }
 
-  /** Applies `{ enabled, rate }`; fields left out keep their value. */
+  /**
+   * Applies `{ enabled, rate }`; fields left out keep their value.
+   * @param {{ enabled?: boolean, rate?: number }} settings
+   */
   configure({ enabled, rate } = {}) {
     if (enabled !== undefined) this.enabled = enabled
     if (rate !== undefined) this.rate = rate

@@ -20,7 +20,10 @@ export class Upstream {
   /** Mean latency of one request (ms); each request varies ±25 % around it. */
   latencyMs = 20
 
-  /** Applies the given settings; fields left out keep their value. */
+  /**
+   * Applies the given settings; fields left out keep their value.
+   * @param {{ failureRate?: number, latencyMs?: number }} settings
+   */
   configure({ failureRate, latencyMs } = {}) {
     if (failureRate !== undefined) this.failureRate = failureRate
     if (latencyMs !== undefined) this.latencyMs = latencyMs

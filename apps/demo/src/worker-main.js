@@ -21,7 +21,7 @@ const hub = new Rpc((message) => {
 const listeners = new Set()
 let server
 
-process.on('message', (message) => {
+process.on('message', (/** @type {any} */ message) => {
   switch (message?.t) {
     case 'node':
       answer(send, message, (op, args) => node.handle(op, args))
