@@ -25,10 +25,13 @@ function fail(operation: string, message: string, cause?: unknown): StorageError
   return new StorageError(STORAGE_NAME, operation, `[${SCOPE}] ${message}`, { cause })
 }
 
-function systemMessage(error: unknown): string {
+function systemMessage(error: unknown, creating = false): string {
   const code = (error as { code?: unknown }).code
   const base = error instanceof Error ? error.message : String(error)
   if (code === 'EACCES') return `${base}: it belongs to another user or its mode forbids this one (see \`ipcs -m\`)`
+  if (creating && (code === 'ENOSPC' || code === 'ENOMEM' || code === 'EINVAL')) {
+    return `${base} (system limits: \`sysctl kernel.shmmax kernel.shmall kernel.shmmni kernel.sem\`)`
+  }
   return base
 }
 
@@ -87,7 +90,7 @@ export class Segment {
     try {
       semid = addon.semOpen(key, SEMAPHORES, request.mode)
     } catch (cause) {
-      throw fail('open', `cannot open the semaphores of ${where}: ${systemMessage(cause)}`, cause)
+      throw fail('open', `cannot open the semaphores of ${where}: ${systemMessage(cause, true)}`, cause)
     }
     lock(addon, semid, STRUCTURE_LOCK, request.lockTimeoutMs, 'open')
     try {
@@ -113,7 +116,7 @@ export class Segment {
       if (shmid !== -1) created = true
       else shmid = addon.shmOpen(key)
     } catch (cause) {
-      throw fail('open', `cannot create ${where} (${layout.totalBytes} bytes): ${systemMessage(cause)}`, cause)
+      throw fail('open', `cannot create ${where} (${layout.totalBytes} bytes): ${systemMessage(cause, true)}`, cause)
     }
     if (shmid === -1) throw fail('open', `${where} vanished while it was being opened; try again`)
     let buffer: ArrayBuffer
