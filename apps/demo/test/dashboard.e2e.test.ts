@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
-import { startDemoProcess } from './helpers/demo-process.js'
+import { startDemoProcess, until } from './helpers/demo-process.js'
 import type { RunningDemo } from './helpers/demo-process.js'
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium'
@@ -93,4 +93,18 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
     await page.setInputFiles('#import-file', saved)
     await page.waitForSelector('#feed li[data-kind="control"]:has-text("imported a state snapshot")', { timeout: 10_000 })
   })
+
+  it('replaces a worker that dies and brings it to the settings the dashboard set', async () => {
+    type Overview = { workers: Array<{ worker: number; pid: number; upstream: { failureRate: number }; primaryMode: string }> }
+    const overview = async () => (await (await fetch(new URL('/api/overview', demo.url))).json()) as Overview
+    const victim = (await overview()).workers[0]!
+    process.kill(victim.pid, 'SIGKILL')
+    const after = await until('a replacement worker with the same settings', async () => {
+      const { workers } = await overview()
+      const fresh = workers.find((w) => w.worker > 2)
+      return workers.length === 2 && fresh && fresh.upstream?.failureRate === 1 && fresh.primaryMode === 'throw' ? workers : undefined
+    }, 20_000, 200)
+    expect(after.map((w) => w.worker)).not.toContain(victim.worker)
+    expect(demo.output()).toMatch(new RegExp(`worker ${victim.worker} exited \\(SIGKILL\\); starting a new one`))
+  }, 30_000)
 })
