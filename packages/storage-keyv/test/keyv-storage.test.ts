@@ -35,6 +35,16 @@ describe('KeyvStorage writers', () => {
     expect(writerKeys).toHaveLength(3)
   })
 
+  it('resolves writers colliding on the same slots: 4 instances on 4 slots all end up counted', async () => {
+    for (let round = 0; round < 5; round++) {
+      const keyv = memoryKeyv()
+      const name = randomUUID()
+      const writers = [1, 2, 3, 4].map(() => new KeyvStorage({ keyv, maxWriters: 4, claimCheckMs: 5 }))
+      await Promise.all(writers.flatMap((w) => Array.from({ length: 50 }, () => w.recordFailure(name, 1))))
+      expect(await writers[0]!.failureCount(name, 60_000)).toBe(200)
+    }
+  })
+
   it('refuses a writer once every slot is taken (maxWriters) with a StorageError', async () => {
     const keyv = memoryKeyv()
     const name = randomUUID()
