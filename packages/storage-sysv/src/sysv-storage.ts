@@ -11,14 +11,15 @@ import type {
 } from '@breaker/core'
 import type { SysVAddon } from './addon.js'
 import { Counters } from './counters.js'
-import { H, HEADER_BYTES, LAYOUT_VERSION, computeLayout } from './layout.js'
+import { H, HEADER_BYTES, computeLayout } from './layout.js'
 import { LeaseCells } from './leases.js'
 import { loadAddon } from './load.js'
 import { SCOPE, resolveOptions } from './options.js'
 import type { SysVStorageOptions } from './options.js'
-import { STRUCTURE_LOCK, Segment, WRITE_LOCK, hexKey, removeSegment } from './segment.js'
+import { STRUCTURE_LOCK, Segment, WRITE_LOCK, removeSegment } from './segment.js'
 import { SlotTable, slotOffset } from './slots.js'
 import { StatusCells, checkRecord } from './status.js'
+import { segmentInfo } from './info.js'
 import type { SegmentInfo } from './info.js'
 import { StatusWatch } from './watch.js'
 import { WindowSums } from './window.js'
@@ -223,28 +224,13 @@ export class SysVStorage implements Storage {
   /** Sizes, usage and identifiers of the segment, for logs and dashboards (see also `ipcs -m`). */
   info(): SegmentInfo {
     this.ensureOpen('info')
-    const { segment } = this
-    let stat
     try {
-      stat = segment.stat()
+      return segmentInfo(this.segment)
     } catch (cause) {
       throw StorageError.from(cause, NAME, 'info')
     }
-    return {
-      key: hexKey(segment.key),
-      shmid: segment.shmid,
-      semid: segment.semid,
-      bytes: stat.size,
-      attached: stat.attached,
-      mode: stat.mode,
-      layoutVersion: LAYOUT_VERSION,
-      slots: segment.layout.slots,
-      slotsUsed: Atomics.load(segment.i32, H.SLOTS_USED),
-      bucketCount: segment.layout.bucketCount,
-      leasesPerCircuit: segment.layout.leases,
-      created: segment.created,
-    }
   }
+
 
   /** Detaches this process from the segment; the state stays for the others. Later calls throw. */
   async close(): Promise<void> {
