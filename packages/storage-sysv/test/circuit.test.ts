@@ -39,6 +39,24 @@ describe('circuits in several processes on one segment', () => {
     expect(isCircuitOpenError(error)).toBe(true)
   })
 
+  it('a pushed transition reaches a circuit that trusts its cached state for a minute', async () => {
+    const path = freshPath()
+    const options = { registry: false as const, threshold: { failures: 1, within: 60_000 } }
+    const here = new Circuit('cached', { ...options, storage: freshStorage({ path, watchIntervalMs: 2 }) })
+    const there = new Circuit('cached', { ...options, storage: freshStorage({ path, watchIntervalMs: 2 }), stateCacheTtl: 60_000 })
+    try {
+      await expect(there.call(() => 'fine')).resolves.toBe('fine')
+      await here.call(() => Promise.reject(new Error('down'))).catch(() => undefined)
+      // Without the push, `there` would trust its closed copy for another minute.
+      const deadline = Date.now() + 5_000
+      while (there.state !== 'open' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      const error = await there.call(() => 'should not run').catch((e: unknown) => e)
+      expect(isCircuitOpenError(error)).toBe(true)
+    } finally {
+      await Promise.all([here.dispose(), there.dispose()])
+    }
+  })
+
   it('half_open hands out one probe permit across every sharer of the segment', async () => {
     let now = Date.UTC(2026, 0, 1)
     const clock = () => now
