@@ -42,7 +42,15 @@ async function startSingle(config) {
     callOnce: (circuit) => node.handle('call', { circuit }),
     subscribe: (listener) => hub.subscribe(listener),
   }
-  const server = await listen(createApp({ api, worker: 1 }), config)
+  let server
+  try {
+    server = await listen(createApp({ api, worker: 1 }), config)
+  } catch (error) {
+    hub.stop()
+    await node.close()
+    await sysv.remove()
+    throw error
+  }
   const port = server.address().port
   return {
     url: urlOf(config.host, port),
@@ -126,7 +134,10 @@ async function startCluster(config) {
       live.delete(worker.id)
       hub.removeNode(worker.id)
       if (stopping) return
-      if (!started) return startupDone.reject(new Error(`worker ${worker.id} exited during startup (${signal ?? `code ${code}`})`))
+      if (!started) {
+        const error = new Error(`worker ${worker.id} exited during startup (${signal ?? `code ${code}`}); its reason is above`)
+        return startupDone.reject(Object.assign(error, { startup: true }))
+      }
       // A crashed worker is replaced, but not in a tight loop: at most 5 a minute.
       const now = Date.now()
       while (restarts.length > 0 && now - restarts[0] > 60_000) restarts.shift()

@@ -20,7 +20,8 @@ let demo
 try {
   demo = await startDemo(config)
 } catch (error) {
-  console.error(`[demo] could not start: ${error.stack ?? error}`)
+  // Known failures (a taken port, a worker that could not start) are told in one line.
+  console.error(`[demo] could not start: ${error.code || error.startup ? error.message : (error.stack ?? error)}`)
   process.exit(1)
 }
 

@@ -125,6 +125,13 @@ function describe(what, settings) {
   return `${what}: ${parts.join(', ')}`
 }
 
+/** A listen failure that says what to do about it (the usual one: the port is taken). */
+function listenError(error, port, host) {
+  if (error?.code === 'EADDRINUSE') return Object.assign(new Error(`port ${port} on ${host} is already in use: pass --port N or PORT=N (0 = any free port)`), { code: error.code })
+  if (error?.code === 'EACCES') return Object.assign(new Error(`no permission to listen on port ${port}: pick one above 1023`), { code: error.code })
+  return error
+}
+
 /**
  * Listens on `port` (0 = any free port; in a cluster worker the primary owns the socket and
  * every worker shares it). Answers the node server once it listens.
@@ -132,7 +139,7 @@ function describe(what, settings) {
 export function listen(app, { port, host }) {
   const server = createAdaptorServer({ fetch: app.fetch })
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error) => reject(listenError(error, port, host)))
     server.listen(port, host, () => {
       server.off('error', reject)
       resolve(server)

@@ -71,7 +71,7 @@ try {
   server = await listen(createApp({ api, worker: id }), options)
   send({ t: 'ready', port: server.address()?.port ?? options.port, info })
 } catch (error) {
-  console.error(`[demo] worker ${id} could not start: ${error.stack ?? error}`)
+  console.error(`[demo] worker ${id} could not start: ${error.code ? error.message : (error.stack ?? error)}`)
   await node.close().catch(() => {})
   process.exit(1)
 }

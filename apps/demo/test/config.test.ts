@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { UsageError, readConfig } from '../src/config.js'
@@ -35,5 +36,16 @@ describe('readConfig', () => {
     expect(run.status).toBe(2)
     expect(run.stderr).toMatch(/--workers must be an integer/)
     expect(run.stderr).toMatch(/Usage: pnpm demo/)
+  })
+
+  it('exits with status 1 and a one-line reason when the port is taken', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as { port: number }
+    const main = fileURLToPath(new URL('../src/main.js', import.meta.url))
+    const run = spawnSync(process.execPath, [main, '--port', String(port), '--no-traffic'], { encoding: 'utf8', env: { ...process.env, DEMO_WORKERS: '', REDIS_URL: '', MONGO_URL: '' } })
+    taken.close()
+    expect(run.status).toBe(1)
+    expect(run.stderr.trim()).toBe(`[demo] could not start: port ${port} on 127.0.0.1 is already in use: pass --port N or PORT=N (0 = any free port)`)
   })
 })
