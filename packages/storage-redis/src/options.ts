@@ -15,7 +15,8 @@ export interface RedisStorageOptions {
   readonly bucketMs?: number
   /**
    * How long counters written by `recordSuccess` / `recordFailure` are kept (ms), which is the
-   * longest window they can answer for. `record` and `recordBatch` keep their own window. Default 3 600 000.
+   * longest window they can answer for. `record` and `recordBatch` delete every bucket older than
+   * their own window as they go (a circuit counts over one window). Default 3 600 000.
    */
   readonly retentionMs?: number
   /** Deadline of every operation (ms); a late answer becomes a `StorageTimeoutError`. 0 = none. Default 1 000. */

@@ -15,7 +15,7 @@ import { circuitKeys, statusChannel } from './keys.js'
 import type { CircuitKeys } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { RedisStorageOptions, ResolvedOptions } from './options.js'
-import { ACQUIRE_PROBE, CAS_STATUS, CLEAR, COUNTS, RECORD, SET_STATUS } from './scripts.js'
+import { ACQUIRE_PROBE, CAS_STATUS, CLEAR, COUNTS, INCREMENT, RECORD, SET_STATUS } from './scripts.js'
 import type { LuaScript } from './scripts.js'
 import { decodeStatus, encodeMessage, encodeStatus } from './status-codec.js'
 import { StatusSubscription } from './subscription.js'
@@ -127,11 +127,11 @@ export class RedisStorage implements Storage {
   }
 
   async recordSuccess(circuit: string, _durationMs: number): Promise<void> {
-    await this.write(circuit, 0, 1, this.options.bucketMs, this.options.retentionMs, 'recordSuccess')
+    await this.increment(circuit, 0, 1, 'recordSuccess')
   }
 
   async recordFailure(circuit: string, _durationMs: number): Promise<void> {
-    await this.write(circuit, 1, 0, this.options.bucketMs, this.options.retentionMs, 'recordFailure')
+    await this.increment(circuit, 1, 0, 'recordFailure')
   }
 
   async successCount(circuit: string, windowMs: number): Promise<number> {
@@ -142,15 +142,18 @@ export class RedisStorage implements Storage {
     return (await this.counts(circuit, windowMs, 'failureCount')).failures
   }
 
-  /** Counts one outcome and answers the window's counts: one EVALSHA. */
+  /**
+   * Counts one outcome and answers the window's counts: one EVALSHA. Buckets older than the
+   * window are deleted on the way, so the hash it sums stays the size of the window.
+   */
   record(circuit: string, outcome: Outcome, _durationMs: number, windowMs: number): Promise<WindowCounts> {
     const failure = outcome === 'failure' ? 1 : 0
-    return this.write(circuit, failure, 1 - failure, windowMs, windowMs, 'record')
+    return this.write(circuit, failure, 1 - failure, windowMs, 'record')
   }
 
   /** Counts a batch of outcomes and answers the window's counts: one EVALSHA. */
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): Promise<WindowCounts> {
-    return this.write(circuit, batch.failures, batch.successes, windowMs, windowMs, 'recordBatch')
+    return this.write(circuit, batch.failures, batch.successes, windowMs, 'recordBatch')
   }
 
   async acquireProbe(circuit: string, max: number, ttlMs: number): Promise<ProbeLease | null> {
@@ -225,14 +228,12 @@ export class RedisStorage implements Storage {
     return keys
   }
 
-  private async write(
-    circuit: string,
-    failures: number,
-    successes: number,
-    windowMs: number,
-    keepMs: number,
-    operation: string,
-  ): Promise<WindowCounts> {
+  private async increment(circuit: string, failures: number, successes: number, operation: string): Promise<void> {
+    const { bucketMs, retentionMs } = this.options
+    await this.run(INCREMENT, operation, circuit, [this.keys(circuit).counts], [failures, successes, bucketMs, retentionMs])
+  }
+
+  private async write(circuit: string, failures: number, successes: number, windowMs: number, operation: string): Promise<WindowCounts> {
     const keys = this.keys(circuit)
     const ticket = this.subscription.ticket()
     const reply = (await this.run(RECORD, operation, circuit, [keys.counts, keys.status], [
@@ -240,7 +241,7 @@ export class RedisStorage implements Storage {
       successes,
       windowMs,
       this.options.bucketMs,
-      keepMs,
+      windowMs,
     ])) as unknown[]
     // The status rides along in the same reply; with `mirrorStatus` it refreshes the mirror, so
     // the next getStatus of a busy circuit costs no trip.

@@ -63,6 +63,28 @@ return { f, s, now, st[1], st[2], st[3], st[4] }
 `,
 )
 
+/**
+ * KEYS: counts. ARGV: failures to add, successes to add, bucketMs, retentionMs. Counts without
+ * summing: a hash field per bucket is O(1) to bump. Old buckets are trimmed only once the hash
+ * holds half again as many fields as the retention can explain, so the O(fields) trim is paid
+ * once per many writes, and the hash stays bounded.
+ */
+export const INCREMENT = script(
+  'increment',
+  1,
+  `${SUM}
+local bucket = tonumber(ARGV[3])
+local keepMs = tonumber(ARGV[4])
+local idx = math.floor(now / bucket)
+if tonumber(ARGV[1]) > 0 then redis.call('HINCRBY', KEYS[1], 'f' .. idx, ARGV[1]) end
+if tonumber(ARGV[2]) > 0 then redis.call('HINCRBY', KEYS[1], 's' .. idx, ARGV[2]) end
+local limit = 3 * (math.ceil(keepMs / bucket) + 1)
+if redis.call('HLEN', KEYS[1]) > limit then sum(KEYS[1], bucket, bucket, keepMs, true) end
+redis.call('PEXPIRE', KEYS[1], keepMs + bucket)
+return 1
+`,
+)
+
 /** KEYS: counts. ARGV: windowMs, bucketMs. Answers `{ failures, successes, now }`; writes nothing. */
 export const COUNTS = script(
   'counts',
@@ -135,4 +157,4 @@ return 1
 )
 
 /** Every script the storage runs, for `SCRIPT LOAD` ahead of time. */
-export const ALL_SCRIPTS: readonly LuaScript[] = [RECORD, COUNTS, SET_STATUS, CAS_STATUS, ACQUIRE_PROBE, CLEAR]
+export const ALL_SCRIPTS: readonly LuaScript[] = [RECORD, INCREMENT, COUNTS, SET_STATUS, CAS_STATUS, ACQUIRE_PROBE, CLEAR]

@@ -145,6 +145,22 @@ describe('RedisStorage windows', () => {
   })
 })
 
+describe('RedisStorage retention', () => {
+  it('keeps the counter hash bounded under recordSuccess alone, which never sums', async () => {
+    const s = storage({ bucketMs: 2, retentionMs: 10 })
+    const name = randomUUID()
+    const key = `${(s as unknown as { options: { prefix: string } }).options.prefix}:{${name}}:counts`
+    let most = 0
+    for (let i = 0; i < 80; i++) {
+      await s.recordSuccess(name, 1)
+      most = Math.max(most, await admin.hlen(key))
+      await sleep(2)
+    }
+    expect(most).toBeLessThanOrEqual(3 * (5 + 1) + 1)
+    expect(await s.successCount(name, 10)).toBeGreaterThan(0)
+  })
+})
+
 describe('RedisStorage probe leases', () => {
   it('hands out at most max leases across instances, frees one on release, and release twice is harmless', async () => {
     const a = storage({ prefix: 'shared-leases' })
