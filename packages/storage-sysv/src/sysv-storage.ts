@@ -231,7 +231,6 @@ export class SysVStorage implements Storage {
     }
   }
 
-
   /** Detaches this process from the segment; the state stays for the others. Later calls throw. */
   async close(): Promise<void> {
     if (this.closed) return
