@@ -118,7 +118,10 @@ export async function startRedisCluster({ masters = 3, readyTimeoutMs = 15_000 }
     for (let i = 0; i < masters; i++) {
       const tag = `breaker-test-${process.pid}-${Date.now()}-${i}`
       files.push(`/tmp/${tag}.nodes.conf`)
-      nodes.push(await startRedisServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `${tag}.nodes.conf`] }))
+      // The bus port defaults to port + 10 000, which overflows for ephemeral ports above 55 535.
+      const busPort = await freePort()
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', `${tag}.nodes.conf`, '--cluster-port', String(busPort)]
+      nodes.push(await startRedisServer({ args }))
     }
     const create = spawn(
       process.env.REDIS_CLI_BIN ?? 'redis-cli',
