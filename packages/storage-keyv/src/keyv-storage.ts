@@ -173,7 +173,7 @@ export class KeyvStorage implements Storage {
     await this.io(operation, circuit, () => this.checked(this.options.keyv.set(keys.writer(this.writerId), value, ttl)))
     writer.flushed = Math.max(writer.flushed, version)
     // Keep the slot alive as long as the counts it points at.
-    if (Date.now() - writer.slotConfirmedAt > writer.keepMs / 2) {
+    if (writer.slot >= 0 && Date.now() - writer.slotConfirmedAt > writer.keepMs / 2) {
       writer.slotConfirmedAt = Date.now()
       await this.io(operation, circuit, () => this.checked(this.options.keyv.set(keys.slot(writer.slot), { w: this.writerId }, this.slotTtl(writer))))
     }
@@ -256,8 +256,12 @@ export class KeyvStorage implements Storage {
     }
     const ids = [...new Set(meta.holders.filter((id): id is string => id !== undefined))]
     if (writer?.holdsCounts && writer.claim && !ids.includes(this.writerId) && !retried) {
-      // Our slot lapsed or was taken: claim one again, so our counts are visible, and read again.
-      writer.claim = undefined
+      if (writer.slot >= 0) {
+        // Our claim had completed, so the slot lapsed or was taken: claim one again, once —
+        // concurrent reads join that claim below — so our counts are visible, then read again.
+        writer.slot = -1
+        writer.claim = undefined
+      }
       await this.claimSlot(circuit, writer, operation)
       writer.slotConfirmedAt = 0
       return this.read(circuit, windowMs, operation, true)
