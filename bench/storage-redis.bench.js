@@ -85,9 +85,9 @@ function circuitOn(name, storageOptions, circuitOptions) {
 }
 
 const scenarios = [
-  ['Circuit, uncached (stateCacheTtl 0)', () => circuitOn('uncached', {}, {})],
-  ['Circuit, uncached, every call fails', () => circuitOn('failing', {}, {}), true],
-  ['Circuit, uncached + mirrorStatus', () => circuitOn('mirrored', { mirrorStatus: true }, {})],
+  ['Circuit, uncached (stateCacheTtl 0), mirrorStatus: false', () => circuitOn('uncached', { mirrorStatus: false }, {})],
+  ['Circuit, uncached, every call fails, mirrorStatus: false', () => circuitOn('failing', { mirrorStatus: false }, {}), true],
+  ['Circuit, uncached (default: status mirror on)', () => circuitOn('mirrored', {}, {})],
   ['Circuit, stateCacheTtl 1000 + batch 50 ms', () => circuitOn('cached', {}, { stateCacheTtl: 1_000, batch: { interval: 50, maxSize: 100 } })],
 ]
 

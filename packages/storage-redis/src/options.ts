@@ -30,7 +30,8 @@ export interface RedisStorageOptions {
    * Answer `getStatus` from a local mirror of the statuses this process has read or been pushed,
    * while the subscriber connection is up — no round trip. A peer's transition reaches the mirror
    * as fast as pub/sub delivers it (well under a millisecond on a LAN), so a read may trail a
-   * peer's write by that much. Default false: every `getStatus` asks Redis.
+   * peer's write by that much. Default true: an uncached call costs one round trip instead of
+   * two. `false` makes every `getStatus` ask Redis.
    */
   readonly mirrorStatus?: boolean
   /**
@@ -96,7 +97,7 @@ export function resolveOptions(options: RedisStorageOptions): ResolvedOptions {
     retentionMs: positive('retentionMs', options.retentionMs, 3_600_000),
     timeout: positive('timeout', options.timeout, 1_000, true),
     subscriber: options.subscriber,
-    mirrorStatus: options.mirrorStatus ?? false,
+    mirrorStatus: options.mirrorStatus ?? true,
     onError: options.onError ?? publishStorageError,
   }
 }
