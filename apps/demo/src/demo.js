@@ -101,8 +101,10 @@ async function startCluster(config) {
 
   const spawn = () => {
     const worker = cluster.fork({ DEMO_NODE_OPTIONS: nodeOptions })
-    const rpc = new Rpc((message) => worker.send(message))
+    const rpc = new Rpc((message, callback) => worker.send(message, callback))
     live.set(worker.id, { worker, rpc })
+    // A send racing the worker's death reports here; the 'exit' handler deals with the worker.
+    worker.on('error', () => {})
     worker.on('message', (message) => {
       switch (message?.t) {
         case 'node-res':
@@ -112,7 +114,7 @@ async function startCluster(config) {
           hub.ingest(message.event)
           break
         case 'hub':
-          answer((reply) => worker.isConnected() && worker.send(reply), message, (op, args) => {
+          answer((reply) => worker.isConnected() && worker.send(reply, () => {}), message, (op, args) => {
             const fn = hubOps[op]
             if (!fn) throw new Error(`unknown hub operation ${op}`)
             return fn(args ?? {})
@@ -163,7 +165,7 @@ async function startCluster(config) {
               resolve(undefined)
             })
             try {
-              worker.send({ t: 'shutdown' })
+              worker.send({ t: 'shutdown' }, () => {})
             } catch {
               worker.process.kill('SIGTERM')
             }

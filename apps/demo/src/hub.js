@@ -35,7 +35,7 @@ export class Hub {
 
   /** Brings a (re)started worker's settings in line with what the dashboard set. */
   async replay(handle) {
-    for (const [op, args] of Object.entries(this.#applied)) await handle.call(op, args)
+    for (const [op, args] of Object.entries(this.#applied)) await withDeadline(handle.call(op, args), NODE_DEADLINE_MS)
   }
 
   removeNode(id) {

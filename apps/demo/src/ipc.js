@@ -7,7 +7,10 @@ export class Rpc {
   #seq = 0
   #send
 
-  /** @param send posts one message on the channel; may throw once the channel closed. */
+  /**
+   * @param send `(message, callback)`: posts one message on the channel and calls back with the
+   *   error when it could not be sent (a channel that closes mid-send reports it there, not by throwing).
+   */
   constructor(send) {
     this.#send = send
   }
@@ -17,11 +20,14 @@ export class Rpc {
     const id = ++this.#seq
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
-      try {
-        this.#send({ t: type, id, op, args })
-      } catch (error) {
-        this.#pending.delete(id)
+      const failed = (error) => {
+        if (!error || !this.#pending.delete(id)) return
         reject(Object.assign(new Error(`worker channel closed: ${error.message}`), { status: 503 }))
+      }
+      try {
+        this.#send({ t: type, id, op, args }, failed)
+      } catch (error) {
+        failed(error)
       }
     })
   }
@@ -43,7 +49,7 @@ export class Rpc {
   }
 }
 
-/** Runs `fn` for a request message and sends back the `-res` answer; never throws. */
+/** Runs `fn` for a request message and sends back the `-res` answer; never throws. `send(message)` may throw. */
 export async function answer(send, message, fn) {
   let reply
   try {

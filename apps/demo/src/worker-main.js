@@ -1,4 +1,5 @@
 import cluster from 'node:cluster'
+import { withDeadline } from './hub.js'
 import { Rpc, answer } from './ipc.js'
 import { DemoNode } from './node.js'
 import { createApp, listen } from './server.js'
@@ -8,16 +9,20 @@ import { createApp, listen } from './server.js'
  * port. Views and controls go through the primary's hub, so whichever worker the round-robin
  * picks answers for all of them.
  */
+/** Longest a request to the primary's hub may take (ms); its own fan-out deadlines are shorter. */
+const PRIMARY_DEADLINE_MS = 10_000
 const options = JSON.parse(process.env.DEMO_NODE_OPTIONS ?? '{}')
 const id = cluster.worker?.id ?? 1
 const node = new DemoNode({ worker: id, options })
 const send = (message) => {
   if (process.connected) process.send(message, undefined, {}, () => {})
 }
-const hub = new Rpc((message) => {
+const hub = new Rpc((message, callback) => {
   if (!process.connected) throw new Error('primary is gone')
-  process.send(message)
+  process.send(message, undefined, {}, callback)
 })
+// A send racing the primary's exit reports here; 'disconnect' then stops this worker.
+process.on('error', () => {})
 const listeners = new Set()
 let server
 
@@ -56,12 +61,15 @@ async function shutdown(code) {
 try {
   const info = await node.start()
   node.onEvent((event) => send({ t: 'event', event }))
+  // The primary answers within its own per-worker deadlines; this one only guards against a
+  // primary that stopped answering at all, so an HTTP caller gets a 504 instead of a hang.
+  const ask = (op, args) => withDeadline(hub.request('hub', op, args), PRIMARY_DEADLINE_MS)
   const api = {
-    overview: () => hub.request('hub', 'overview'),
-    circuits: () => hub.request('hub', 'circuits'),
-    control: (op, args, text) => hub.request('hub', 'control', { op, args, text }),
-    exportSnapshot: () => hub.request('hub', 'export'),
-    importSnapshot: (body) => hub.request('hub', 'import', { body }),
+    overview: () => ask('overview'),
+    circuits: () => ask('circuits'),
+    control: (op, args, text) => ask('control', { op, args, text }),
+    exportSnapshot: () => ask('export'),
+    importSnapshot: (body) => ask('import', { body }),
     callOnce: (circuit) => node.handle('call', { circuit }),
     subscribe: (listener) => {
       listeners.add(listener)

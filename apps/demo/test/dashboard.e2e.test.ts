@@ -96,14 +96,16 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
 
   it('replaces a worker that dies and brings it to the settings the dashboard set', async () => {
     type Overview = { workers: Array<{ worker: number; pid: number; upstream: { failureRate: number }; primaryMode: string }> }
-    const overview = async () => (await (await fetch(new URL('/api/overview', demo.url))).json()) as Overview
+    const overview = async () => (await (await fetch(new URL('/api/overview', demo.url), { signal: AbortSignal.timeout(5_000) })).json()) as Overview
     const victim = (await overview()).workers[0]!
     process.kill(victim.pid, 'SIGKILL')
     const after = await until('a replacement worker with the same settings', async () => {
       const { workers } = await overview()
       const fresh = workers.find((w) => w.worker > 2)
       return workers.length === 2 && fresh && fresh.upstream?.failureRate === 1 && fresh.primaryMode === 'throw' ? workers : undefined
-    }, 20_000, 200)
+    }, 20_000, 200).catch((error: Error) => {
+      throw new Error(`${error.message}\ndemo output:\n${demo.output().slice(-3000)}`)
+    })
     expect(after.map((w) => w.worker)).not.toContain(victim.worker)
     expect(demo.output()).toMatch(new RegExp(`worker ${victim.worker} exited \\(SIGKILL\\); starting a new one`))
   }, 30_000)
