@@ -45,14 +45,19 @@ const lines = [
 console.log(lines.join('\n'))
 
 let stopping = false
-const stop = async (signal) => {
+const stop = async (reason, code = 0) => {
   if (stopping) return
   stopping = true
-  console.log(`\n[demo] ${signal}: stopping`)
+  console.log(`\n[demo] ${reason}: stopping`)
   const force = setTimeout(() => process.exit(1), 10_000)
   force.unref()
   await demo.close().catch((error) => console.error(`[demo] while stopping: ${error.message}`))
-  process.exit(0)
+  process.exit(code)
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
+// A bug must not leave workers, a SysV segment or a temp dir behind: stop cleanly, then fail.
+process.on('uncaughtException', (error) => {
+  console.error(`[demo] crashed: ${error.stack ?? error}`)
+  void stop('crash', 1)
+})
