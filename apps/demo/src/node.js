@@ -50,16 +50,22 @@ export class DemoNode {
       },
     )
     for (const spec of this.backends.circuits) {
-      const circuit = new Circuit(spec.name, {
-        ...CIRCUIT_OPTIONS,
-        storage: spec.storage,
-        registry: this.registry,
-        on: {
-          stateChange: (e) => this.#emit({ kind: 'transition', circuit: e.circuit, from: e.from, to: e.to, epoch: e.epoch }),
-          storageError: (error, ctx) => this.#storageError(error, ctx),
-        },
-      })
-      this.#circuits.push({ ...spec, circuit })
+      try {
+        const circuit = new Circuit(spec.name, {
+          ...CIRCUIT_OPTIONS,
+          storage: spec.storage,
+          registry: this.registry,
+          on: {
+            stateChange: (e) => this.#emit({ kind: 'transition', circuit: e.circuit, from: e.from, to: e.to, epoch: e.epoch }),
+            storageError: (error, ctx) => this.#storageError(error, ctx),
+          },
+        })
+        this.#circuits.push({ ...spec, circuit })
+      } catch (error) {
+        // A storage the circuit refuses (a package mid-change) costs its circuit, not the demo.
+        this.backends.skipped.push({ what: `circuit ${spec.name}`, reason: error.message })
+        this.backends.wired = this.backends.wired.filter((line) => !line.startsWith(`${spec.name} `))
+      }
     }
     this.#watchChain()
     if (this.telemetry) {
