@@ -26,6 +26,7 @@ import type { CircuitState, StatusRecord } from './types.js'
 export type { CircuitStats, SyncInput }
 
 const NEVER_ABORTED = new AbortController().signal
+const NO_OP = () => {}
 
 /**
  * A circuit breaker whose state lives in a `Storage`, so every instance sharing that storage
@@ -54,7 +55,7 @@ export class Circuit {
     this.#shared = new SharedStatus(name, this.#config, new HookRunner(name, this.#config.on), storage)
     this.#outcomes = new OutcomeRecorder(this.#shared, this.#pending)
     this.#permits = new ProbePermits(this.#shared, this.#pending)
-    this.#unlisten = listen(storage, name, (record) => this.#shared.pushed(record))
+    this.#unlisten = this.#listen(storage)
     registry?.register(this)
     this.#registry = registry
   }
@@ -228,7 +229,16 @@ export class Circuit {
     assertStorage(storage)
     this.#unlisten()
     this.#shared.use(storage)
-    this.#unlisten = listen(storage, this.name, (record) => this.#shared.pushed(record))
+    this.#unlisten = this.#listen(storage)
+  }
+
+  /**
+   * Pushed transitions refresh the cached status at once. Without a cache (`stateCacheTtl: 0`)
+   * every call reads storage anyway, so the circuit does not subscribe at all.
+   */
+  #listen(storage: Storage): () => void {
+    if (this.#config.stateCacheTtl === 0) return NO_OP
+    return listen(storage, this.name, (record) => this.#shared.pushed(record))
   }
 
   /** Status and counts over the threshold window, read from storage now. */

@@ -6,17 +6,20 @@ import type { MaybePromise } from './types.js'
  * already has its answer), so `flush()` and `dispose()` can wait for them.
  */
 export class PendingWrites {
-  readonly #pending = new Set<Promise<unknown>>()
+  // Created on the first asynchronous write: a circuit on in-process storage never needs it.
+  #pending: Set<Promise<unknown>> | undefined
 
   /** Keeps `value` until it settles; a synchronous value is already done. It must never reject. */
   track(value: MaybePromise<unknown>): void {
     if (!isThenable(value)) return
-    this.#pending.add(value)
-    value.then(() => this.#pending.delete(value))
+    const pending = (this.#pending ??= new Set())
+    pending.add(value)
+    value.then(() => pending.delete(value))
   }
 
   /** Resolves once every tracked write, including ones started meanwhile, has settled. */
   async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending)
+    const pending = this.#pending
+    while (pending && pending.size > 0) await Promise.all(pending)
   }
 }

@@ -1,5 +1,8 @@
-/** Bytes one bucket takes: its second (Float64) plus two Uint32 counters. */
-export const BYTES_PER_BUCKET = 16
+/** Bytes one bucket takes: its epoch second and two counters, each a Uint32. */
+export const BYTES_PER_BUCKET = 12
+
+/** Marks a bucket never written (no epoch second is this large before 2106). */
+const UNWRITTEN = 0xffff_ffff
 
 /**
  * One circuit's counts: a ring of one-second buckets in a single ArrayBuffer. Bucket `i`
@@ -9,12 +12,12 @@ export const BYTES_PER_BUCKET = 16
  * up to date as outcomes arrive, until the window moves on (the next second) or changes.
  */
 export class BucketRing {
-  /** Epoch second each bucket belongs to; NaN = never written. */
-  readonly seconds: Float64Array
-  /** Failures counted in each bucket's second. */
-  readonly failures: Uint32Array
-  /** Successes counted in each bucket's second. */
-  readonly successes: Uint32Array
+  /**
+   * Bucket `i` is `cells[3i]` (its epoch second, `UNWRITTEN` before the first write),
+   * `cells[3i + 1]` (failures) and `cells[3i + 2]` (successes). One typed array rather than
+   * three: each view is an object of its own, which costs more than a small ring's counters.
+   */
+  readonly cells: Uint32Array
   /**
    * Newest second written. A clock that steps backwards writes here instead, so a bucket
    * holding a newer second is never reset to an older one (no count is lost or corrupted).
@@ -30,32 +33,30 @@ export class BucketRing {
   private sumSuccesses = 0
 
   constructor(readonly size: number) {
-    const buffer = new ArrayBuffer(size * BYTES_PER_BUCKET)
-    this.seconds = new Float64Array(buffer, 0, size)
-    this.failures = new Uint32Array(buffer, size * 8, size)
-    this.successes = new Uint32Array(buffer, size * 12, size)
-    this.seconds.fill(Number.NaN)
+    this.cells = new Uint32Array(size * 3).fill(UNWRITTEN)
   }
 
   /** Counts `failures` and `successes` in the bucket of epoch second `second`, reset first if stale. */
   add(second: number, failures: number, successes: number): void {
+    // Epoch seconds are never negative (a clock before 1970 writes into second 0).
+    if (second < 0) second = 0
     if (second < this.latest) second = this.latest
     else this.latest = second
-    let i = second % this.size
-    if (i < 0) i += this.size
-    if (this.seconds[i] !== second) {
+    const { cells } = this
+    const i = (second % this.size) * 3
+    if (cells[i] !== second) {
       // The stale bucket's second leaves the ring: take it out of the running sum if it was in.
-      const old = this.seconds[i]!
+      const old = cells[i]!
       if (old >= this.sumFrom && old <= this.sumTo) {
-        this.sumFailures -= this.failures[i]!
-        this.sumSuccesses -= this.successes[i]!
+        this.sumFailures -= cells[i + 1]!
+        this.sumSuccesses -= cells[i + 2]!
       }
-      this.seconds[i] = second
-      this.failures[i] = failures
-      this.successes[i] = successes
+      cells[i] = second
+      cells[i + 1] = failures
+      cells[i + 2] = successes
     } else {
-      this.failures[i] = this.failures[i]! + failures
-      this.successes[i] = this.successes[i]! + successes
+      cells[i + 1] = cells[i + 1]! + failures
+      cells[i + 2] = cells[i + 2]! + successes
     }
     if (second >= this.sumFrom && second <= this.sumTo) {
       this.sumFailures += failures
@@ -70,8 +71,9 @@ export class BucketRing {
   sum(from: number, to: number, into: Float64Array): void {
     const { size } = this
     const last = to > this.latest ? to : this.latest
-    // The ring caps every window at `size` seconds.
-    const first = from > last - size + 1 ? from : last - size + 1
+    // The ring caps every window at `size` seconds; no second precedes the epoch.
+    const start = from > last - size + 1 ? from : last - size + 1
+    const first = start > 0 ? start : 0
     if (first !== this.sumFrom || last !== this.sumTo) {
       // Slide when the window only moved forward and overlaps the old one; sum afresh otherwise.
       if (first >= this.sumFrom && last >= this.sumTo && first <= this.sumTo) this.slide(first, last)
@@ -82,23 +84,21 @@ export class BucketRing {
   }
 
   private slide(first: number, last: number): void {
-    const { size, seconds, failures, successes } = this
+    const { size, cells } = this
     let f = this.sumFailures
     let s = this.sumSuccesses
     for (let second = this.sumFrom; second < first; second++) {
-      let i = second % size
-      if (i < 0) i += size
-      if (seconds[i] === second) {
-        f -= failures[i]!
-        s -= successes[i]!
+      const i = (second % size) * 3
+      if (cells[i] === second) {
+        f -= cells[i + 1]!
+        s -= cells[i + 2]!
       }
     }
     for (let second = this.sumTo + 1; second <= last; second++) {
-      let i = second % size
-      if (i < 0) i += size
-      if (seconds[i] === second) {
-        f += failures[i]!
-        s += successes[i]!
+      const i = (second % size) * 3
+      if (cells[i] === second) {
+        f += cells[i + 1]!
+        s += cells[i + 2]!
       }
     }
     this.sumFrom = first
@@ -108,17 +108,17 @@ export class BucketRing {
   }
 
   private resum(first: number, last: number): void {
-    const { size, seconds, failures, successes } = this
+    const { size, cells } = this
     let f = 0
     let s = 0
-    let i = first % size
-    if (i < 0) i += size
+    let i = (first % size) * 3
     for (let second = first; second <= last; second++) {
-      if (seconds[i] === second) {
-        f += failures[i]!
-        s += successes[i]!
+      if (cells[i] === second) {
+        f += cells[i + 1]!
+        s += cells[i + 2]!
       }
-      if (++i === size) i = 0
+      i += 3
+      if (i === size * 3) i = 0
     }
     this.sumFrom = first
     this.sumTo = last

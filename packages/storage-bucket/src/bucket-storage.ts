@@ -24,7 +24,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
 
 /**
  * The recommended in-process storage: per circuit a ring of `bucketCount` one-second buckets
- * of typed-array counters (16 bytes a bucket, fixed). Recording is O(1) with no allocation;
+ * of typed-array counters (12 bytes a bucket, fixed). Recording is O(1) with no allocation;
  * a count sums the buckets covering the window at most once per second and window, and keeps
  * that sum current as outcomes arrive. Every method answers synchronously.
  *
@@ -35,7 +35,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
 export class BucketMemoryStorage implements Storage {
   readonly name = 'bucket'
   readonly capabilities: StorageCapabilities = CAPABILITIES
-  /** Bytes of counters each circuit holds, fixed: `16 * bucketCount` (plus a small object overhead). */
+  /** Bytes of counters each circuit holds, fixed: `12 * bucketCount` (plus a small object overhead). */
   readonly bytesPerCircuit: number
   /** The longest window counted (ms): `bucketCount * 1000`. */
   readonly maxWindowMs: number

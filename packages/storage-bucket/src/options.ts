@@ -12,8 +12,8 @@ export interface BucketMemoryStorageOptions {
   clock?: Clock
   /**
    * One-second buckets per circuit, and so the longest window counted (`bucketCount` s);
-   * a longer window counts what the ring holds. Memory per circuit is `16 * bucketCount`
-   * bytes, fixed. Default 300 (5 minutes, 4 800 bytes).
+   * a longer window counts what the ring holds. Memory per circuit is `12 * bucketCount`
+   * bytes, fixed. Default 300 (5 minutes, 3 600 bytes).
    */
   bucketCount?: number
 }

@@ -37,7 +37,7 @@ describe('BucketMemoryStorage options', () => {
   it('defaults to 300 one-second buckets: a 5 minute cap and 4 800 bytes of counters per circuit', () => {
     const storage = new BucketMemoryStorage()
     expect(storage.maxWindowMs).toBe(300_000)
-    expect(storage.bytesPerCircuit).toBe(4_800)
+    expect(storage.bytesPerCircuit).toBe(3_600)
     storage.recordFailure('c', 1)
     expect(storage.failureCount('c', 60_000)).toBe(1)
   })
@@ -170,5 +170,16 @@ describe('BucketMemoryStorage', () => {
   it('has no event log: durations are not kept', () => {
     const { storage } = setup()
     expect('eventLog' in storage).toBe(false)
+  })
+
+  it('counts outcomes of a clock at or before the epoch in second 0 instead of corrupting the ring', () => {
+    const { storage, set } = setup(10, -5_000)
+    storage.recordFailure('early', 0)
+    set(0)
+    storage.recordFailure('early', 0)
+    expect(storage.failureCount('early', 60_000)).toBe(2)
+    set(3_000)
+    storage.recordSuccess('early', 0)
+    expect(storage.record('early', 'failure', 0, 1_000)).toEqual({ failures: 1, successes: 1 })
   })
 })
