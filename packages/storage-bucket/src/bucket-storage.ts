@@ -12,6 +12,7 @@ import { LeaseTable, StatusListeners } from '@breaker/core'
 import { BucketCircuit } from './bucket-circuit.js'
 import { BYTES_PER_BUCKET } from './bucket-ring.js'
 import { resolveBucketOptions } from './options.js'
+import { currentSecond } from './second-ticker.js'
 import type { BucketMemoryStorageOptions } from './options.js'
 
 const CAPABILITIES: StorageCapabilities = Object.freeze({
@@ -40,6 +41,8 @@ export class BucketMemoryStorage implements Storage {
   /** The longest window counted (ms): `bucketCount * 1000`. */
   readonly maxWindowMs: number
   readonly #clock: Clock
+  /** The current epoch second: the shared ticker's for the default clock, else the injected clock's. */
+  readonly #second: () => number
   readonly #bucketCount: number
   readonly #circuits = new Map<string, BucketCircuit>()
   readonly #listeners = new StatusListeners()
@@ -51,6 +54,8 @@ export class BucketMemoryStorage implements Storage {
   constructor(options?: BucketMemoryStorageOptions) {
     const resolved = resolveBucketOptions(options)
     this.#clock = resolved.clock
+    const clock = resolved.clock
+    this.#second = clock === Date.now ? currentSecond : () => Math.floor(clock() / 1000)
     this.#bucketCount = resolved.bucketCount
     this.bytesPerCircuit = resolved.bucketCount * BYTES_PER_BUCKET
     this.maxWindowMs = resolved.bucketCount * 1000
@@ -73,11 +78,11 @@ export class BucketMemoryStorage implements Storage {
   }
 
   recordSuccess(circuit: string, _durationMs: number): void {
-    this.#circuit(circuit).add(Math.floor(this.#clock() / 1000), 0, 1)
+    this.#circuit(circuit).add(this.#second(), 0, 1)
   }
 
   recordFailure(circuit: string, _durationMs: number): void {
-    this.#circuit(circuit).add(Math.floor(this.#clock() / 1000), 1, 0)
+    this.#circuit(circuit).add(this.#second(), 1, 0)
   }
 
   successCount(circuit: string, windowMs: number): number {
