@@ -85,6 +85,7 @@ export class RedisStorage implements Storage {
     // Decoding happens inside the guard, so a corrupt hash is a StorageError like any other failure.
     const read = () => this.options.client.hmget(key, 's', 'o', 'e', 'u').then(decodeStatus)
     return guard(read, 'getStatus', circuit, this.options.timeout).then((record) => {
+      this.subscription.saw(circuit, record)
       this.subscription.observe(circuit, record, ticket)
       return record
     })
@@ -120,8 +121,16 @@ export class RedisStorage implements Storage {
       throw error
     }
     const won = reply[0] === 1
-    // A lost CAS published nothing, so no message of ours is on its way.
-    if (!won) this.subscription.settled(circuit, n)
+    // A lost CAS published nothing, so no message of ours is on its way; the status that beat
+    // it came back in the reply, and the mirror must not answer anything older.
+    if (!won) {
+      this.subscription.settled(circuit, n)
+      try {
+        this.subscription.saw(circuit, decodeStatus(reply.slice(1)))
+      } catch {
+        // A corrupt winner's record: nothing to learn from it; the next read reports it.
+      }
+    }
     else await this.subscription.echo(n, this.options.timeout || 1_000)
     return won
   }

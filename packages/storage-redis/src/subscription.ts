@@ -35,6 +35,10 @@ export class StatusSubscription {
   // Our own status writes whose message has not come back yet: circuit → their sequence numbers.
   // The mirror is not trusted for such a circuit, since older messages may still be arriving.
   private readonly pending = new Map<string, Set<number>>()
+  // The newest epoch the server itself has shown us per circuit (a read, a lost compare-and-set).
+  // Pub/sub messages travel on another connection than replies, so an older message can still
+  // arrive after such a reply; the mirror answers nothing older than this floor.
+  private readonly floors = new Map<string, number>()
   private sequence = 0
   // Writes of ours waiting for their own message: sequence number → wake-up.
   private readonly echoes = new Map<number, () => void>()
@@ -163,7 +167,23 @@ export class StatusSubscription {
   mirrored(circuit: string): StatusRecord | null | undefined {
     if (!this.options.mirror || !this.subscribed || this.connection?.status !== 'ready') return undefined
     if (this.pending.has(circuit)) return undefined
-    return this.mirror.get(circuit)
+    const record = this.mirror.get(circuit)
+    const floor = this.floors.get(circuit)
+    if (floor === undefined || record === undefined) return record
+    if ((record?.epoch ?? 0) < floor) return undefined
+    // The channel has caught up with what the server showed: the floor has done its job.
+    this.floors.delete(circuit)
+    return record
+  }
+
+  /**
+   * The server answered `record` for `circuit` (a read, or the status that beat a lost
+   * compare-and-set): the mirror may not answer anything older from now on.
+   */
+  saw(circuit: string, record: StatusRecord | null): void {
+    if (!this.options.mirror || record === null) return
+    const floor = this.floors.get(circuit) ?? 0
+    if (record.epoch > floor) this.floors.set(circuit, record.epoch)
   }
 
   /**
@@ -185,6 +205,7 @@ export class StatusSubscription {
     if (circuit === undefined) {
       this.mirror.clear()
       this.pending.clear()
+      this.floors.clear()
     } else this.mirror.delete(circuit)
   }
 
@@ -195,6 +216,7 @@ export class StatusSubscription {
     this.subscribed = false
     this.listeners.clear()
     this.mirror.clear()
+    this.floors.clear()
     this.wakeAll()
     if (!connection) return
     if (this.options.subscriber) {
@@ -218,7 +240,11 @@ export class StatusSubscription {
     }
     // Messages arrive in the order Redis ran the writes, so each one simply replaces the last;
     // a clear leaves a known "no status" rather than a gap a stale reply could fill.
-    if (this.options.mirror) this.mirror.set(message.c, message.r)
+    if (this.options.mirror) {
+      this.mirror.set(message.c, message.r)
+      // A clear restarts the circuit's epochs, so an older floor would never be reached again.
+      if (message.r === null) this.floors.delete(message.c)
+    }
     const ours = message.i === this.origin ? message.n : undefined
     if (message.r === null) {
       if (ours !== undefined) this.settled(message.c, ours)

@@ -239,6 +239,26 @@ describe('RedisStorage pub/sub', () => {
     expect(answer).toEqual(open(1))
   })
 
+  it('never serves from the mirror a status older than the one that beat its lost compare-and-set', async () => {
+    // Replies and pub/sub messages travel on different connections, so a message older than a
+    // reply can arrive after it. Here a stale message is published by hand right after a lost CAS.
+    const winner = storage({ prefix: 'mirror-floor' })
+    const loser = storage({ prefix: 'mirror-floor' })
+    const name = randomUUID()
+    const closed0: StatusRecord = { status: 'closed', openedAt: null, epoch: 0, updatedAt: 1_000 }
+    expect(await loser.getStatus(name)).toBeNull()
+    expect(await winner.compareAndSetStatus(name, 0, open(1))).toBe(true)
+    expect(await loser.compareAndSetStatus(name, 0, open(1, 2_000))).toBe(false)
+    const staleArrived = new Promise<void>((resolve) => {
+      const stop = loser.subscribe((change) => {
+        if (change.circuit === name && change.record.epoch === 0) (stop(), resolve())
+      })
+    })
+    await admin.publish('mirror-floor:status-changes', JSON.stringify({ c: name, r: closed0 }))
+    await staleArrived
+    expect(await loser.getStatus(name)).toEqual(open(1))
+  })
+
   it('with mirrorStatus stops trusting the mirror when the subscriber connection drops, and resumes after it resubscribes', async () => {
     const writer = storage({ prefix: 'mirror-drop' })
     const reader = storage({ prefix: 'mirror-drop', mirrorStatus: true })
