@@ -135,10 +135,11 @@ export class StorageTimeoutError extends StorageError {
   /** The deadline that passed (ms). */
   readonly timeoutMs: number
 
-  constructor(storage: string, operation: string, timeoutMs: number, circuit?: string) {
+  constructor(storage: string, operation: string, timeoutMs: number, circuit?: string, options?: { cause?: unknown }) {
     super(storage, operation, `[@breaker/core] storage '${storage}' did not answer ${operation} within ${timeoutMs} ms`, {
       code: 'ERR_STORAGE_TIMEOUT',
       circuit,
+      ...(options && 'cause' in options ? { cause: options.cause } : {}),
     })
     this.timeoutMs = timeoutMs
   }

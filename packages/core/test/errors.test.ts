@@ -28,6 +28,8 @@ describe('errors', () => {
     expect(isStorageTimeoutError(error)).toBe(true)
     expect(error.message).toBe("[@breaker/core] storage 'redis' did not answer getStatus within 5 ms")
     expect(error.circuit).toBe('payments')
+    const cause = new Error('ETIMEDOUT')
+    expect(new StorageTimeoutError('redis', 'getStatus', 5, 'payments', { cause }).cause).toBe(cause)
   })
 
   it('StorageError.from wraps a thrown value with its cause and leaves a StorageError as is', () => {

@@ -61,7 +61,9 @@ describe('BucketMemoryStorage against a model', () => {
               model.sum(now, step.window),
             )
           } else {
-            model.add(now, step.failures, step.successes)
+            // Only a call the storage sees tells it the time: writing zero outcomes one at a time
+            // makes no call at all, while an empty batch still does.
+            if (step.via === 'batch' || step.failures + step.successes > 0) model.add(now, step.failures, step.successes)
             if (step.via === 'batch') {
               expect(storage.recordBatch('c', step, step.window)).toEqual(model.sum(now, step.window))
             } else if (step.via === 'record') {

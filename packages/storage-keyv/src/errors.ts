@@ -27,10 +27,11 @@ export function guard<T>(work: () => Promise<T>, operation: string, circuit: str
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       wrapped.catch(() => {})
-      const error = new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit)
-      // Core's constructor takes no cause; attach one the way Error itself would.
-      Object.defineProperty(error, 'cause', { value: new Error(`no answer from the Keyv store within ${timeoutMs} ms`), configurable: true, writable: true })
-      reject(error)
+      reject(
+        new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit, {
+          cause: new Error(`no answer from the Keyv store within ${timeoutMs} ms`),
+        }),
+      )
     }, timeoutMs)
     wrapped.then(
       (value) => {

@@ -22,10 +22,8 @@ export function isTypeMismatch(error: unknown): boolean {
  */
 export function wrapError(error: unknown, storage: string, operation: string, circuit: string | undefined, timeoutMs: number | undefined): StorageError {
   if ((error as { name?: unknown } | null)?.name === 'MongoOperationTimeoutError') {
-    const wrapped = new StorageTimeoutError(storage, operation, timeoutMs ?? 0, circuit)
-    // StorageTimeoutError takes no cause; keep the driver's error for whoever debugs it.
-    Object.defineProperty(wrapped, 'cause', { value: error, enumerable: false, configurable: true, writable: true })
-    return wrapped
+    // The driver's error stays as the cause, for whoever debugs it.
+    return new StorageTimeoutError(storage, operation, timeoutMs ?? 0, circuit, { cause: error })
   }
   return StorageError.from(error, storage, operation, circuit)
 }

@@ -18,16 +18,9 @@ export function toStorageError(error: unknown, operation: string, circuit?: stri
   return StorageError.from(error, STORAGE_NAME, operation, circuit)
 }
 
-/**
- * A `StorageTimeoutError` carrying `cause`. Core's constructor takes no cause, so it is
- * attached the way `Error` itself would (own, non-enumerable).
- */
+/** A `StorageTimeoutError` of this storage, carrying `cause` when there is one. */
 export function timeoutError(operation: string, timeoutMs: number, circuit: string | undefined, cause?: unknown): StorageTimeoutError {
-  const error = new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit)
-  if (cause !== undefined) {
-    Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false })
-  }
-  return error
+  return new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit, cause === undefined ? undefined : { cause })
 }
 
 /**
