@@ -30,30 +30,11 @@ const closed = { ours: ours('closed'), cockatiel: cockatiel(), opossum: opossum(
 const mixed = { ours: ours('mixed'), cockatiel: cockatiel(), opossum: opossum(mix) }
 const open = { ours: ours('open'), cockatiel: circuitBreaker(handleAll, { halfOpenAfter: 1e9, breaker: new ConsecutiveBreaker(1) }), opossum: opossum(ok) }
 await open.ours.forceOpen()
-open.ours.call(ok) // settles the lazy status read path once
+await open.ours.call(ok).catch(() => {}) // an open rejection, once, before timing
 await open.cockatiel.execute(() => Promise.reject(boom)).catch(() => {})
 open.opossum.open()
 
 const swallow = () => {}
-summary(() => {
-  bench('closed: bare await fn()', async () => do_not_optimize(await ok()))
-  bench('closed: @breaker/core (bucket)', async () => do_not_optimize(await closed.ours.call(ok)))
-  bench('closed: cockatiel', async () => do_not_optimize(await closed.cockatiel.execute(ok)))
-  bench('closed: opossum', async () => do_not_optimize(await closed.opossum.fire()))
-})
-summary(() => {
-  bench('open rejection: @breaker/core (bucket)', async () => await open.ours.call(ok).catch(swallow))
-  bench('open rejection: cockatiel', async () => await open.cockatiel.execute(ok).catch(swallow))
-  bench('open rejection: opossum', async () => await open.opossum.fire().catch(swallow))
-})
-summary(() => {
-  bench('10% failures: bare await fn()', async () => await mix().catch(swallow))
-  bench('10% failures: @breaker/core (bucket)', async () => await mixed.ours.call(mix).catch(swallow))
-  bench('10% failures: cockatiel', async () => await mixed.cockatiel.execute(mix).catch(swallow))
-  bench('10% failures: opossum', async () => await mixed.opossum.fire().catch(swallow))
-})
-
-const results = await run({ format: 'mitata', colors: false })
 
 // Bytes per circuit: 5 000 circuits that each made one call, measured after a full GC. The
 // bucket rings live in ArrayBuffers, which heapUsed does not count: arrayBuffers is added.
@@ -61,13 +42,20 @@ const used = () => {
   const m = process.memoryUsage()
   return m.heapUsed + m.arrayBuffers
 }
+// Measured first, before any benchmark leaves garbage (ArrayBuffers are freed lazily after a GC).
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    global.gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
 async function bytesPer(make) {
   const count = 5000
-  global.gc()
+  await settle()
   const before = used()
   const kept = []
   for (let i = 0; i < count; i++) kept.push(await make(i))
-  global.gc()
+  await settle()
   const after = used()
   do_not_optimize(kept)
   return Math.round((after - before) / count)
@@ -98,21 +86,66 @@ const memory = {
   }),
 }
 
-// The table for the README: ns per call (mitata's average) and the ratio to cockatiel.
-const avg = (name) => results.benchmarks.find((b) => b.alias === name)?.runs[0]?.stats?.avg
-const row = (label, prefix) => {
-  const o = avg(`${prefix}: @breaker/core (bucket)`)
-  const c = avg(`${prefix}: cockatiel`)
-  const p = avg(`${prefix}: opossum`)
-  const bare = avg(`${prefix}: bare await fn()`)
-  const f = (x) => (x === undefined ? '—' : `${x.toFixed(0)} ns`)
-  return `| ${label} | ${f(bare)} | ${f(o)} | ${f(c)} | ${f(p)} | ${(o / c).toFixed(2)}× |`
+summary(() => {
+  bench('closed: bare await fn()', async () => do_not_optimize(await ok()))
+  bench('closed: @breaker/core (bucket)', async () => do_not_optimize(await closed.ours.call(ok)))
+  bench('closed: cockatiel', async () => do_not_optimize(await closed.cockatiel.execute(ok)))
+  bench('closed: opossum', async () => do_not_optimize(await closed.opossum.fire()))
+})
+summary(() => {
+  bench('open rejection: @breaker/core (bucket)', async () => await open.ours.call(ok).catch(swallow))
+  bench('open rejection: cockatiel', async () => await open.cockatiel.execute(ok).catch(swallow))
+  bench('open rejection: opossum', async () => await open.opossum.fire().catch(swallow))
+})
+summary(() => {
+  bench('10% failures: bare await fn()', async () => await mix().catch(swallow))
+  bench('10% failures: @breaker/core (bucket)', async () => await mixed.ours.call(mix).catch(swallow))
+  bench('10% failures: cockatiel', async () => await mixed.cockatiel.execute(mix).catch(swallow))
+  bench('10% failures: opossum', async () => await mixed.opossum.fire().catch(swallow))
+})
+
+await run({ format: 'mitata', colors: false })
+
+// mitata's averages swing by ±30 % between runs on these shared VMs, so the table is built
+// from interleaved rounds instead: every implementation timed in turn, nine rounds of 100 000
+// calls each, and the median round per implementation reported.
+async function perCall(fn, calls) {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < calls; i++) await fn()
+  return Number(process.hrtime.bigint() - start) / calls
 }
+async function interleaved(cases, rounds = 9, calls = 100_000) {
+  const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+  for (let r = 0; r < rounds; r++) for (const [name, fn] of Object.entries(cases)) times[name].push(await perCall(fn, calls))
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  return Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)]))
+}
+const closedRounds = await interleaved({
+  bare: () => ok(),
+  ours: () => closed.ours.call(ok),
+  cockatiel: () => closed.cockatiel.execute(ok),
+  opossum: () => closed.opossum.fire(),
+})
+const openRounds = await interleaved({
+  ours: () => open.ours.call(ok).catch(swallow),
+  cockatiel: () => open.cockatiel.execute(ok).catch(swallow),
+  opossum: () => open.opossum.fire().catch(swallow),
+})
+const mixedRounds = await interleaved({
+  bare: () => mix().catch(swallow),
+  ours: () => mixed.ours.call(mix).catch(swallow),
+  cockatiel: () => mixed.cockatiel.execute(mix).catch(swallow),
+  opossum: () => mixed.opossum.fire().catch(swallow),
+}, 5, 20_000) // opossum's 10 % path costs ~0.3 ms a call
+
+const f = (x) => (x === undefined ? '—' : `${x.toFixed(0)} ns`)
+const row = (label, r) => `| ${label} | ${f(r.bare)} | ${f(r.ours)} | ${f(r.cockatiel)} | ${f(r.opossum)} | ${(r.ours / r.cockatiel).toFixed(2)}× |`
+console.log('\nMedian of interleaved rounds, ns per call:')
 console.log('\n| path | bare `await fn()` | @breaker/core | cockatiel 3.2.1 | opossum 9.0.0 | core / cockatiel |')
 console.log('|---|---|---|---|---|---|')
-console.log(row('closed', 'closed'))
-console.log(row('open rejection', 'open rejection'))
-console.log(row('10 % failures', '10% failures'))
+console.log(row('closed', closedRounds))
+console.log(row('open rejection', openRounds))
+console.log(row('10 % failures', mixedRounds))
 const m = memory['@breaker/core (bucket)']
 const m300 = memory['@breaker/core (bucket, default 300 s ring)']
 console.log(`| bytes per circuit (ring sized to the 10 s window) | — | ${m} B | ${memory.cockatiel} B | ${memory.opossum} B | ${(m / memory.cockatiel).toFixed(2)}× |`)

@@ -163,8 +163,9 @@ export class Circuit {
 
   #succeeded(epoch: number, permit: Permit, started: number): void {
     this.#inFlight--
+    if (permit === undefined) return this.#outcomes.success(epoch, false, started)
     this.#permits.release(permit, epoch)
-    this.#outcomes.success(epoch, permit !== undefined, started)
+    this.#outcomes.success(epoch, true, started)
   }
 
   #failed<R>(error: unknown, epoch: number, permit: Permit, started: number, ctx: CallContext | undefined): Promise<R> {

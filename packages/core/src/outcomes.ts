@@ -81,12 +81,11 @@ export class OutcomeRecorder implements Flushable {
     const shared = this.#shared
     // Outcomes of calls admitted under an older epoch describe a state that no longer holds.
     if (epoch !== shared.current.epoch) return
-    const clock = shared.config.clock
     if (probe || this.#batch) {
-      const now = clock()
+      const now = shared.config.clock()
       return this.#pending.track(probe ? this.#probeSucceeded(epoch, now, duration(started, now)) : this.#batched(false, epoch, now))
     }
-    const took = shared.timesCalls ? duration(started, clock()) : 0
+    const took = shared.timesCalls ? duration(started, shared.config.clock()) : 0
     // Inline rather than through attempt(): no closures on the path every success takes.
     let written: MaybePromise<void>
     try {
