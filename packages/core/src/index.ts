@@ -1,4 +1,5 @@
 export { BaseStorage } from './base-storage.js'
+export { withDeadline } from './deadline.js'
 export { CHANNELS } from './channels.js'
 export type {
   CallContext,

@@ -1,7 +1,7 @@
 import { StorageError, andThen, isThenable } from '@breaker/core'
 import type { MaybePromise, ProbeLease, StatusListener, StatusRecord, WindowCounts } from '@breaker/core'
 import type { Backend, ResolvedOptions } from './config.js'
-import { guardLease, withDeadline } from './deadline.js'
+import { backendDeadline, guardLease } from './deadline.js'
 import type { ChainEvents } from './events.js'
 import { invoke } from './invoke.js'
 import type { Operation } from './invoke.js'
@@ -181,7 +181,7 @@ export class ChainRouter {
     const value = invoke(backend, op, circuit as string, a, b, c, controller?.signal, this.now)
     if (!isThenable(value)) return value
     const target = { backend: backend.name, operation: op, circuit, timeoutMs: backend.timeoutMs }
-    return withDeadline(value, target, controller, this.lateWrite(backend, op, circuit, a))
+    return backendDeadline(value, target, controller, this.lateWrite(backend, op, circuit, a))
   }
 
   /** A count write abandoned at its deadline that lands after all must not be written back again. */

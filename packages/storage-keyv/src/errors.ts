@@ -1,4 +1,4 @@
-import { StorageError, StorageTimeoutError, isStorageError } from '@breaker/core'
+import { StorageError, StorageTimeoutError, isStorageError, withDeadline } from '@breaker/core'
 
 /** Backend name used in every error and event of this package. */
 export const STORAGE_NAME = 'keyv'
@@ -24,24 +24,12 @@ export function guard<T>(work: () => Promise<T>, operation: string, circuit: str
     throw toStorageError(error, operation, circuit)
   })
   if (timeoutMs <= 0) return wrapped
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      wrapped.catch(() => {})
-      reject(
-        new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit, {
-          cause: new Error(`no answer from the Keyv store within ${timeoutMs} ms`),
-        }),
-      )
-    }, timeoutMs)
-    wrapped.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
+  return withDeadline(
+    wrapped,
+    timeoutMs,
+    () =>
+      new StorageTimeoutError(STORAGE_NAME, operation, timeoutMs, circuit, {
+        cause: new Error(`no answer from the Keyv store within ${timeoutMs} ms`),
+      }),
+  )
 }

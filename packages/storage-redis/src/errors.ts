@@ -1,4 +1,4 @@
-import { StorageError, StorageTimeoutError, isStorageError } from '@breaker/core'
+import { StorageError, StorageTimeoutError, isStorageError, withDeadline } from '@breaker/core'
 
 /** Backend name used in every error and event of this package. */
 export const STORAGE_NAME = 'redis'
@@ -39,20 +39,7 @@ export function guard<T>(work: () => Promise<T>, operation: string, circuit: str
     throw toStorageError(error, operation, circuit, timeoutMs)
   })
   if (timeoutMs <= 0) return wrapped
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      wrapped.catch(() => {})
-      reject(timeoutError(operation, timeoutMs, circuit, new Error(`no answer from Redis within ${timeoutMs} ms`)))
-    }, timeoutMs)
-    wrapped.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
+  return withDeadline(wrapped, timeoutMs, () =>
+    timeoutError(operation, timeoutMs, circuit, new Error(`no answer from Redis within ${timeoutMs} ms`)),
+  )
 }
