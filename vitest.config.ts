@@ -15,11 +15,17 @@ function workspaceDirs(): string[] {
 
 // Tests import `@breaker/*` from source so they never depend on a stale build;
 // only tests that spawn child processes load the built `dist`.
-const alias = Object.fromEntries(
-  workspaceDirs()
-    .filter((dir) => existsSync(join(dir, 'src/index.ts')) && dir.includes('packages'))
-    .map((dir) => [`@breaker/${dir.split('/').pop()}`, resolve(dir, 'src/index.ts')]),
-)
+// Exact matches, so a subpath export (`@breaker/core/kit`) maps to its own source entry.
+const alias = workspaceDirs()
+  .filter((dir) => existsSync(join(dir, 'src/index.ts')) && dir.includes('packages'))
+  .flatMap((dir) => {
+    const name = dir.split('/').pop()!
+    const entries = [{ find: new RegExp(`^@breaker/${name}$`), replacement: resolve(dir, 'src/index.ts') }]
+    if (existsSync(join(dir, 'src/kit/index.ts'))) {
+      entries.push({ find: new RegExp(`^@breaker/${name}/kit$`), replacement: resolve(dir, 'src/kit/index.ts') })
+    }
+    return entries
+  })
 
 export default defineConfig({
   resolve: { alias },

@@ -16,15 +16,15 @@ export const CHANNELS = {
   /** {@link StorageErrorMessage}: a storage operation failed; the circuit failed open or threw. */
   storageError: 'breaker:storage:error',
   /** {@link StorageOperationMessage}: one backend of a fallback chain answered an operation. */
-  storageOperation: 'breaker:storage:storage_operation',
+  storageOperation: 'breaker:storage:operation',
   /** {@link StorageFallbackMessage}: a fallback chain moved from one backend to the next. */
-  storageFallback: 'breaker:storage:storage_fallback',
+  storageFallback: 'breaker:storage:fallback',
   /** {@link StorageBackendSkippedMessage}: a chain skipped a backend marked unhealthy. */
-  storageBackendSkipped: 'breaker:storage:storage_backend_skipped',
+  storageBackendSkipped: 'breaker:storage:backend_skipped',
   /** {@link StorageBackendHealthMessage}: a chain backend became unhealthy or healthy again. */
-  storageBackendHealth: 'breaker:storage:storage_backend_health',
+  storageBackendHealth: 'breaker:storage:backend_health',
   /** {@link StorageChainOperationMessage}: a whole chain operation finished. */
-  storageChainOperation: 'breaker:storage:storage_chain_operation',
+  storageChainOperation: 'breaker:storage:chain_operation',
   /** Tracing channel around each protected call; its context is a {@link CallContext}. */
   call: 'breaker:call',
 } as const

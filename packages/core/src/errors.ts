@@ -7,6 +7,7 @@ export type BreakerErrorCode =
   | 'ERR_CIRCUIT_TIMEOUT'
   | 'ERR_STORAGE'
   | 'ERR_STORAGE_TIMEOUT'
+  | 'ERR_STORAGE_CORRUPT'
   | 'ERR_CONFIGURATION'
 
 // A brand read through the prototype chain instead of `instanceof`, so the guards work across two copies of core.
@@ -111,7 +112,7 @@ export class StorageError extends BreakerError {
     storage: string,
     operation: string,
     message: string,
-    options?: { cause?: unknown; circuit?: string | undefined; code?: 'ERR_STORAGE' | 'ERR_STORAGE_TIMEOUT' },
+    options?: { cause?: unknown; circuit?: string | undefined; code?: 'ERR_STORAGE' | 'ERR_STORAGE_TIMEOUT' | 'ERR_STORAGE_CORRUPT' },
   ) {
     super(options?.code ?? 'ERR_STORAGE', message, options)
     this.storage = storage
@@ -135,13 +136,25 @@ export class StorageTimeoutError extends StorageError {
   /** The deadline that passed (ms). */
   readonly timeoutMs: number
 
-  constructor(storage: string, operation: string, timeoutMs: number, circuit?: string, options?: { cause?: unknown }) {
+  /**
+   * How late the deadline's timer fired (ms). More than `timeoutMs` means this process stalled
+   * (a blocked event loop), so the miss says little about the backend.
+   */
+  readonly lateByMs: number
+
+  constructor(storage: string, operation: string, timeoutMs: number, circuit?: string, options?: { cause?: unknown; lateByMs?: number }) {
     super(storage, operation, `[@breaker/core] storage '${storage}' did not answer ${operation} within ${timeoutMs} ms`, {
       code: 'ERR_STORAGE_TIMEOUT',
       circuit,
       ...(options && 'cause' in options ? { cause: options.cause } : {}),
     })
     this.timeoutMs = timeoutMs
+    this.lateByMs = options?.lateByMs ?? 0
+  }
+
+  /** True when the timer fired late by more than the deadline itself: the process stalled. */
+  get stalled(): boolean {
+    return this.lateByMs > this.timeoutMs
   }
 }
 
@@ -175,7 +188,7 @@ export function describe(value: unknown): string {
 
 /** True for any error thrown by @breaker, from any copy of the package. */
 export const isBreakerError = (error: unknown): error is BreakerError =>
-  hasCode(error, 'ERR_CIRCUIT_OPEN', 'ERR_CIRCUIT_BULKHEAD', 'ERR_CIRCUIT_TIMEOUT', 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT', 'ERR_CONFIGURATION')
+  hasCode(error, 'ERR_CIRCUIT_OPEN', 'ERR_CIRCUIT_BULKHEAD', 'ERR_CIRCUIT_TIMEOUT', 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT', 'ERR_STORAGE_CORRUPT', 'ERR_CONFIGURATION')
 /** True for `CircuitOpenError`. */
 export const isCircuitOpenError = (error: unknown): error is CircuitOpenError => hasCode(error, 'ERR_CIRCUIT_OPEN')
 /** True for `CircuitBulkheadError`. */
@@ -183,7 +196,7 @@ export const isCircuitBulkheadError = (error: unknown): error is CircuitBulkhead
 /** True for `CircuitTimeoutError`. */
 export const isCircuitTimeoutError = (error: unknown): error is CircuitTimeoutError => hasCode(error, 'ERR_CIRCUIT_TIMEOUT')
 /** True for `StorageError` and its subclass `StorageTimeoutError`. */
-export const isStorageError = (error: unknown): error is StorageError => hasCode(error, 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT')
+export const isStorageError = (error: unknown): error is StorageError => hasCode(error, 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT', 'ERR_STORAGE_CORRUPT')
 /** True for `StorageTimeoutError`. */
 export const isStorageTimeoutError = (error: unknown): error is StorageTimeoutError => hasCode(error, 'ERR_STORAGE_TIMEOUT')
 /** True for `ConfigurationError`. */

@@ -44,10 +44,12 @@ export type {
   MaybePromise,
   Outcome,
   ProbeLease,
+  ResyncNotice,
   StatusChange,
   StatusListener,
   StatusRecord,
   StorageCapabilities,
+  StorageNotice,
   WindowCounts,
 } from './types.js'
 export { Circuit } from './circuit.js'

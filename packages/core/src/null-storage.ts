@@ -15,6 +15,7 @@ export class NullStorage implements Storage {
     cas: false,
     leases: false,
     subscribe: false,
+    stateless: true,
   })
 
   getStatus(_circuit: string): StatusRecord | null {

@@ -63,7 +63,7 @@ export class SharedStatus {
   /** Switches storage; the next read goes to it. */
   use(storage: Storage): void {
     this.#storage = storage
-    this.#timesCalls = typeof storage.eventLog === 'function'
+    this.#timesCalls = storage.capabilities.eventLog === true
     this.#fetchedAt = -Infinity
   }
 
@@ -120,9 +120,13 @@ export class SharedStatus {
     return this.current
   }
 
-  /** A status pushed by the storage (or learned elsewhere): taken when newer than ours. */
-  pushed(record: StatusRecord): void {
-    if (record.epoch > this.current.epoch) this.adopt(record, this.config.clock())
+  /**
+   * A status pushed by the storage (or learned elsewhere): taken when newer than ours.
+   * `undefined` is a resync notice: pushes may have been missed, so the next call reads storage.
+   */
+  pushed(record: StatusRecord | undefined): void {
+    if (record === undefined) this.#fetchedAt = -Infinity
+    else if (record.epoch > this.current.epoch) this.adopt(record, this.config.clock())
   }
 
   /** Moves from `from` to `to` at `now`; answers the status that holds afterwards, whoever wrote it. */

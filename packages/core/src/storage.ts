@@ -61,9 +61,23 @@ export interface Storage {
    * The permit lapses after `ttlMs` ms. Offered when `capabilities.leases` is true.
    */
   acquireProbe?(circuit: string, max: number, ttlMs: number): MaybePromise<ProbeLease | null>
-  /** Pushes every status write, from any sharer including this one; answers an unsubscribe. */
+  /**
+   * Pushes every status write, from any sharer including this one, and a resync notice whenever
+   * pushes may have been missed; answers an unsubscribe. Offered when `capabilities.subscribe` is true.
+   */
   subscribe?(listener: StatusListener): () => void
-  /** The newest `limit` outcomes of the circuit, newest first, where the backend keeps them. */
+  /**
+   * False while the backend cannot answer yet (a client still connecting); a fallback chain
+   * skips it without counting a failure. Absent means always ready.
+   */
+  ready?(): boolean
+  /**
+   * A circuit uses this name from now until it calls the function answered (on `dispose()`).
+   * An in-process storage may release what it holds for a name nobody retains once nothing in
+   * it is still needed (no counts inside any window, no lease, no open status).
+   */
+  retain?(circuit: string): () => void
+  /** The newest `limit` outcomes of the circuit, newest first. Offered when `capabilities.eventLog` is true. */
   eventLog?(circuit: string, limit: number): MaybePromise<EventLogEntry[]>
 
   /** Forgets everything about one circuit: status, counts, leases. */

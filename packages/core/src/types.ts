@@ -46,10 +46,25 @@ export interface StatusChange {
   readonly circuit: string
   /** The record as written. */
   readonly record: StatusRecord
+  readonly resync?: undefined
 }
 
-/** Receives status changes; must not throw (a storage guards against it anyway). */
-export type StatusListener = (change: StatusChange) => void
+/**
+ * Pushed when the push stream may have missed messages (a reconnect, a subscriber moved to
+ * another node, a change stream resumed) or when a status was removed: every circuit of the
+ * storage (or only `circuit`, when named) drops its cached status and reads storage again.
+ */
+export interface ResyncNotice {
+  readonly resync: true
+  /** The one circuit concerned; every circuit of the storage when absent. */
+  readonly circuit?: string | undefined
+}
+
+/** What a storage's `subscribe` delivers: a status change or a resync notice. */
+export type StorageNotice = StatusChange | ResyncNotice
+
+/** Receives status changes and resync notices; must not throw (a storage guards against it anyway). */
+export type StatusListener = (notice: StorageNotice) => void
 
 /** One entry of a storage's detailed event log. */
 export interface EventLogEntry {
@@ -61,7 +76,7 @@ export interface EventLogEntry {
   readonly durationMs: number
 }
 
-/** What a backend can honour; the circuit and the conformance suite read this, never probe. */
+/** What a backend can honour; the circuit, the chain and the conformance suite read this, never probe. */
 export interface StorageCapabilities {
   /** Who shares what this storage holds: one process, every process on a host, or a cluster. */
   readonly scope: 'process' | 'host' | 'cluster'
@@ -71,8 +86,16 @@ export interface StorageCapabilities {
   readonly cas: boolean
   /** `acquireProbe` is offered: half-open permits counted across every sharer. */
   readonly leases: boolean
-  /** `subscribe` is offered: every status write is pushed to every subscriber. */
+  /** `subscribe` is offered: every status write is pushed to every subscriber, and gaps as resync notices. */
   readonly subscribe: boolean
+  /** Keeps nothing (`NullStorage`): reads answer "never written" whatever was written. */
+  readonly stateless?: boolean
+  /** `eventLog` is offered, and outcomes are worth timing (durations are kept). */
+  readonly eventLog?: boolean
+  /** Methods accept an `AbortSignal` as an extra last argument and stop work when it aborts. */
+  readonly signal?: boolean
+  /** Longest circuit name kept, in UTF-8 bytes; checked when a circuit is constructed. */
+  readonly maxNameBytes?: number
 }
 
 /** A clock answering epoch milliseconds. */

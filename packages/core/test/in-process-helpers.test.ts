@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LeaseTable, StatusListeners } from '../src/index.js'
-import type { StatusChange } from '../src/index.js'
+import type { StorageNotice } from '../src/index.js'
 
 describe('LeaseTable', () => {
   it('hands out at most max permits, frees one on release, and lets lapsed ones go', () => {
@@ -19,7 +19,7 @@ describe('LeaseTable', () => {
 describe('StatusListeners', () => {
   it('tells every listener, survives one that throws, and stops telling a removed one', () => {
     const listeners = new StatusListeners()
-    const seen: StatusChange[] = []
+    const seen: StorageNotice[] = []
     listeners.add(() => {
       throw new Error('bad listener')
     })
@@ -30,5 +30,14 @@ describe('StatusListeners', () => {
     listeners.notify('c', record)
     expect(seen).toEqual([{ circuit: 'c', record }])
     expect(listeners.size).toBe(1)
+  })
+
+  it('sends resync notices for every circuit or for one', () => {
+    const listeners = new StatusListeners()
+    const seen: StorageNotice[] = []
+    listeners.add((notice) => void seen.push(notice))
+    listeners.resync()
+    listeners.resync('c')
+    expect(seen).toEqual([{ resync: true }, { resync: true, circuit: 'c' }])
   })
 })

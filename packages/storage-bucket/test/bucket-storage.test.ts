@@ -158,7 +158,7 @@ describe('BucketMemoryStorage', () => {
   it('stores a frozen copy of a status record and tells listeners synchronously', () => {
     const { storage } = setup()
     const seen: number[] = []
-    storage.subscribe((change) => seen.push(change.record.epoch))
+    storage.subscribe((change) => void (change.resync || seen.push(change.record.epoch)))
     const record = { status: 'open' as const, openedAt: START, epoch: 1, updatedAt: START }
     storage.setStatus('c', record)
     record.epoch = 99

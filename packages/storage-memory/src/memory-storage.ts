@@ -20,6 +20,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   cas: true,
   leases: true,
   subscribe: true,
+  eventLog: true,
 })
 
 /** What one circuit currently holds in a `MemoryStorage`. */

@@ -171,7 +171,7 @@ describe('MemoryStorage', () => {
   it('delivers status changes synchronously, before setStatus returns', () => {
     const { storage } = setup()
     const seen: number[] = []
-    storage.subscribe((change) => seen.push(change.record.epoch))
+    storage.subscribe((change) => void (change.resync || seen.push(change.record.epoch)))
     storage.setStatus('c', { status: 'open', openedAt: START, epoch: 1, updatedAt: START })
     expect(seen).toEqual([1])
   })

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { describe, expect, it } from 'vitest'
 import { isConfigurationError } from '@breaker/core'
-import type { StatusChange } from '@breaker/core'
+import type { StorageNotice } from '@breaker/core'
 import { MONGO_CHANNELS, MongoStorage, supportsChangeStreams } from '@breaker/storage-mongo'
 import type { CorruptDocumentReport } from '@breaker/storage-mongo'
 import { FakeDb } from './fake-db.js'
@@ -37,8 +37,8 @@ describe('change streams (unit tests with a recording fake: these do not talk to
   it('delivers each change to every listener as { circuit, record } until it unsubscribes', () => {
     const db = new FakeDb()
     const storage = new MongoStorage({ db: db.asDb(), changeStreams: true })
-    const a: StatusChange[] = []
-    const b: StatusChange[] = []
+    const a: StorageNotice[] = []
+    const b: StorageNotice[] = []
     const stopA = storage.subscribe((change) => a.push(change))
     storage.subscribe(() => {
       throw new Error('listener failure (expected by this test)')
@@ -59,7 +59,7 @@ describe('change streams (unit tests with a recording fake: these do not talk to
     const db = new FakeDb()
     const reports: CorruptDocumentReport[] = []
     const storage = new MongoStorage({ db: db.asDb(), changeStreams: true, onCorrupt: (r) => reports.push(r) })
-    const seen: StatusChange[] = []
+    const seen: StorageNotice[] = []
     storage.subscribe((change) => seen.push(change))
     db.streams[0]!.emit('change', { operationType: 'update', documentKey: { _id: 'payments' }, fullDocument: { _id: 'payments', status: 'ajar' } })
     db.streams[0]!.emit('change', { operationType: 'update', documentKey: { _id: 'gone' }, fullDocument: null })

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { storageConformance } from '@breaker/storage-test-suite'
 import { RedisStorage } from '@breaker/storage-redis'
 import { Cluster } from 'ioredis'
-import type { StatusChange } from '@breaker/core'
+import type { StorageNotice } from '@breaker/core'
 import { startRedisCluster } from './helpers/redis-server.mjs'
 
 const cluster = await startRedisCluster()
@@ -52,7 +52,7 @@ describe('RedisStorage on a Redis Cluster', () => {
   it('delivers status changes to another Cluster client over its own subscriber connection', async () => {
     const a = new RedisStorage({ client: clusterClient(), prefix: 'clpub' })
     const b = new RedisStorage({ client: clusterClient(), prefix: 'clpub' })
-    const seen: StatusChange[] = []
+    const seen: StorageNotice[] = []
     b.subscribe((change) => seen.push(change))
     await new Promise((r) => setTimeout(r, 200))
     const record = { status: 'open', openedAt: 5, epoch: 1, updatedAt: 5 } as const

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import calculateSlot from 'cluster-key-slot'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isConfigurationError, isStorageError, isStorageTimeoutError } from '@breaker/core'
-import type { StatusChange, StatusRecord, StorageError } from '@breaker/core'
+import type { StorageNotice, StatusRecord, StorageError } from '@breaker/core'
 import { RedisStorage, circuitKeys } from '@breaker/storage-redis'
 import type { Redis } from 'ioredis'
 import { connect } from './helpers/client.js'
@@ -212,7 +212,7 @@ describe('RedisStorage pub/sub', () => {
     const writer = storage({ prefix: 'pubsub' })
     const reader = storage({ prefix: 'pubsub', onError: (e) => errors.push(e) })
     const name = randomUUID()
-    const seen: StatusChange[] = []
+    const seen: StorageNotice[] = []
     reader.subscribe(() => {
       throw new Error('listener bug')
     })
@@ -251,7 +251,7 @@ describe('RedisStorage pub/sub', () => {
     expect(await loser.compareAndSetStatus(name, 0, open(1, 2_000))).toBe(false)
     const staleArrived = new Promise<void>((resolve) => {
       const stop = loser.subscribe((change) => {
-        if (change.circuit === name && change.record.epoch === 0) (stop(), resolve())
+        if (!change.resync && change.circuit === name && change.record.epoch === 0) (stop(), resolve())
       })
     })
     await admin.publish('mirror-floor:status-changes', JSON.stringify({ c: name, r: closed0 }))

@@ -119,7 +119,7 @@ describe('processes sharing one segment', () => {
     const path = freshPath()
     const storage = freshStorage({ path, watchIntervalMs: 2 })
     const changes: { circuit: string; epoch: number }[] = []
-    const stop = storage.subscribe(({ circuit, record }) => changes.push({ circuit, epoch: record.epoch }))
+    const stop = storage.subscribe((notice) => void (notice.resync || changes.push({ circuit: notice.circuit, epoch: notice.record.epoch })))
     try {
       await runAll(await startWorkers(1, () => ({ path, action: 'set-status', circuit: 'remote', epochs: 3 })))
       await waitFor(() => changes.some((change) => change.epoch === 3))

@@ -5,8 +5,8 @@ import type { CheckEnv } from '../environment.js'
 /** Collects the changes of one circuit (a shared backend may carry other circuits' too). */
 function listen(env: CheckEnv, circuit: string): { changes: StatusChange[]; stop: () => void } {
   const changes: StatusChange[] = []
-  const stop = env.storage.subscribe!((change) => {
-    if (change.circuit === circuit) changes.push(change)
+  const stop = env.storage.subscribe!((notice) => {
+    if (notice.resync !== true && notice.circuit === circuit) changes.push(notice)
   })
   return { changes, stop }
 }
