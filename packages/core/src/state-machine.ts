@@ -20,7 +20,8 @@ export interface Timing {
 export interface ClosedPhase {
   readonly state: 'closed'
   readonly record: StatusRecord
-  readonly local: false
+  /** True when storage refused the write that closed it: this instance holds it on its own. */
+  readonly local: boolean
 }
 
 /** Open: calls are rejected until `halfOpenAt`. */
@@ -58,7 +59,7 @@ export type Admission = 'run' | 'probe' | 'reject' | 'half_open'
 
 /** The phase of `record`; `local` marks a transition storage did not accept. */
 export function phaseOf(record: StatusRecord, local: boolean, timing: Timing): Phase {
-  if (record.status === 'closed') return { state: 'closed', record, local: false }
+  if (record.status === 'closed') return { state: 'closed', record, local }
   if (record.status === 'half_open') return { state: 'half_open', record, local, probes: 0, error: undefined }
   const delay = resetDelay(timing.name, record.epoch, timing.resetAfter, timing.jitter)
   return { state: 'open', record, halfOpenAt: (record.openedAt ?? 0) + delay, local, error: undefined }

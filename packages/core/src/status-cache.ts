@@ -30,12 +30,12 @@ export class StatusCache {
     if (this.ttl > 0 && performance.now() - this.#fetchedAt < this.ttl) return this.phase
     let read: MaybePromise<StatusRecord | null>
     try {
-      read = this.io.bound(this.io.storage.getStatus(this.io.circuit), 'getStatus')
+      read = this.io.storage.getStatus(this.io.circuit)
     } catch (error) {
       return this.#readFailed(error)
     }
     if (!isThenable(read)) return this.adopt(read)
-    return read.then(
+    return (this.io.bound(read, 'getStatus') as Promise<StatusRecord | null>).then(
       (record) => this.adopt(record),
       (error: unknown) => this.#readFailed(error),
     )
@@ -88,8 +88,9 @@ export class StatusCache {
   #readFailed(error: unknown): MaybePromise<Phase> {
     const failure = this.io.failed('getStatus', error)
     if (!this.failOpen) return Promise.reject(failure)
-    // Fail open: the call proceeds as if closed, under the epoch last known. A local trip is the
-    // exception: storage refused to hear of it, and it holds until its own reset delay passes.
+    // Fail open: the call proceeds as if closed, under the epoch last known. A local phase is
+    // the exception: storage refused to hear of it, and a local trip holds until its own reset
+    // delay passes.
     const known = this.phase
     if (known.state === 'closed' || known.local) return known
     return (this.phase = phaseOf({ ...known.record, status: 'closed', openedAt: null }, false, this.timing))

@@ -12,9 +12,10 @@ type Written = 'won' | 'lost' | 'failed'
 /**
  * Writes a circuit's transitions: by compare-and-set where the storage has it, so of racing
  * instances exactly one wins and fires hooks while the others adopt what it wrote, silently.
- * A transition the storage refuses (it failed, or missed its deadline) holds in this instance as
- * a local trip: it fires its hooks once, rejects calls until its own reset delay passes, and
- * gives way to any newer epoch read from storage.
+ * A transition the storage refuses (it failed, or missed its deadline) holds in this instance
+ * all the same — a local trip rejects calls until its own reset delay passes, a local close lets
+ * them through — firing its hooks once, and gives way to any newer epoch read from storage or
+ * to storage's answer when a later compare-and-set is refused.
  */
 export class Transitions {
   #running: { from: Phase; result: MaybePromise<Phase> } | undefined
@@ -61,7 +62,7 @@ export class Transitions {
     return andThen(written, (outcome) => {
       this.hooks.release(release)
       if (outcome === 'lost') return this.#reread()
-      const phase = this.cache.set(phaseOf(next, outcome === 'failed' && next.status !== 'closed', this.cache.timing))
+      const phase = this.cache.set(phaseOf(next, outcome === 'failed', this.cache.timing))
       // Re-entering the state a circuit is already in (reset of a closed circuit) fires nothing.
       if (event.from !== event.to) this.hooks.transition(event)
       return phase

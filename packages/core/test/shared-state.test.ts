@@ -91,6 +91,18 @@ describe('several instances on one storage', () => {
     expect(isCircuitOpenError(await rejection(a.call(ok(2))))).toBe(true)
   })
 
+  it('re-reads storage at once after a resync notice, so a trip pushed into a gap is seen', async () => {
+    const { circuits, storage } = instances(2, { threshold: { failures: 1, within: 10_000 }, stateCacheTtl: 60_000 }, { subscribe: true })
+    const [a, b] = circuits as [Circuit, Circuit]
+    await a.call(ok(1))
+    storage.mutePushes = true // a's subscriber is reconnecting: b's trip is never pushed to it
+    await rejection(b.call(fail()))
+    await expect(a.call(ok('stale'))).resolves.toBe('stale')
+    storage.mutePushes = false
+    storage.resync() // the reconnected subscriber says it may have missed messages
+    expect(isCircuitOpenError(await rejection(a.call(ok(2))))).toBe(true)
+  })
+
   it('hands out at most halfOpenCalls probes across instances when the storage has leases', async () => {
     const { circuits, clock } = instances(3, { threshold: { failures: 1, within: 10_000 }, resetAfter: 1000 }, { leases: true })
     await rejection(circuits[0]!.call(fail()))

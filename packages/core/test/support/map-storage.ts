@@ -66,9 +66,17 @@ export class MapStorage implements Storage {
     return fn()
   }
 
+  /** While true, status writes are not pushed to subscribers (a subscriber that lost its connection). */
+  mutePushes = false
+
   #write(circuit: string, record: StatusRecord) {
     this.statuses.set(circuit, record)
-    for (const l of this.listeners) l({ circuit, record })
+    if (!this.mutePushes) for (const l of this.listeners) l({ circuit, record })
+  }
+
+  /** Sends every subscriber a resync notice (a subscriber that reconnected). */
+  resync() {
+    for (const l of this.listeners) l({ resync: true })
   }
 
   #count(circuit: string, outcome: Outcome, windowMs: number) {
