@@ -38,6 +38,7 @@ export { NullStorage } from './null-storage.js'
 export { StatusListeners } from './status-listeners.js'
 export type { Storage } from './storage.js'
 export type {
+  CircuitHandle,
   CircuitState,
   Clock,
   EventLogEntry,

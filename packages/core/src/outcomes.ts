@@ -81,7 +81,7 @@ export class OutcomeRecorder implements Flushable {
     // Inline rather than through attempt(): no closures on the path every success takes.
     let written: MaybePromise<void>
     try {
-      written = io.storage.recordSuccess(io.circuit, took)
+      written = io.handle.recordSuccess(took)
     } catch (error) {
       io.failed('recordSuccess', error)
       return
@@ -125,7 +125,7 @@ export class OutcomeRecorder implements Flushable {
     if (this.#inFlight >= MAX_WRITES_IN_FLIGHT) return this.#merge(1, 0)
     this.#inFlight++
     const counts = attempt(
-      () => io.bound(recordOutcome(io.storage, io.circuit, 'failure', took, windowAt(this.#config.threshold.within, admitted, now)), 'record'),
+      () => io.bound(io.handle.record('failure', took, windowAt(this.#config.threshold.within, admitted, now)), 'record'),
       (error) => void io.failed('record', error),
     )
     if (!isThenable(counts)) {

@@ -30,7 +30,7 @@ export class StatusCache {
     if (this.ttl > 0 && performance.now() - this.#fetchedAt < this.ttl) return this.phase
     let read: MaybePromise<StatusRecord | null>
     try {
-      read = this.io.storage.getStatus(this.io.circuit)
+      read = this.io.handle.getStatus()
     } catch (error) {
       return this.#readFailed(error)
     }

@@ -2,7 +2,25 @@ import { StorageError } from './errors.js'
 import type { HookRunner } from './hooks.js'
 import { guardDeadline } from './kit/deadline-guard.js'
 import type { Storage } from './storage.js'
-import type { MaybePromise } from './types.js'
+import { recordOutcome } from './storage-ops.js'
+import type { CircuitHandle, MaybePromise, Outcome, WindowCounts } from './types.js'
+
+/** The handle of a storage that offers no `bind`: the same calls, by name. */
+class NamedHandle implements CircuitHandle {
+  constructor(
+    readonly storage: Storage,
+    readonly circuit: string,
+  ) {}
+  getStatus() {
+    return this.storage.getStatus(this.circuit)
+  }
+  recordSuccess(durationMs: number) {
+    return this.storage.recordSuccess(this.circuit, durationMs)
+  }
+  record(outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts> {
+    return recordOutcome(this.storage, this.circuit, outcome, durationMs, windowMs)
+  }
+}
 
 /**
  * A circuit's line to its storage: which storage is in use, the `storageTimeout` bound on every
@@ -12,6 +30,8 @@ import type { MaybePromise } from './types.js'
 export class StorageIO {
   #storage: Storage
   #timesCalls = false
+  /** The circuit's handle on the storage in use: the per-call methods. */
+  handle!: CircuitHandle
 
   constructor(
     readonly circuit: string,
@@ -37,6 +57,7 @@ export class StorageIO {
   use(storage: Storage): void {
     this.#storage = storage
     this.#timesCalls = storage.capabilities.eventLog === true
+    this.handle = storage.bind?.(this.circuit) ?? new NamedHandle(storage, this.circuit)
   }
 
   /**
