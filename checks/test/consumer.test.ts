@@ -38,9 +38,13 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-/** Runs a command with npm's and pnpm's own `npm_*` variables removed, as in a fresh shell. */
+/**
+ * Runs a command with the `npm_*` variables pnpm sets for its scripts removed, as in a fresh shell
+ * (a registry mirror given as `npm_config_registry` is kept).
+ */
 function sh(command: string, args: string[], cwd: string, env: Record<string, string> = {}, timeout = 240_000): SpawnSyncReturns<string> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_|^PNPM_|^pnpm_/i.test(key)))
+  const inherited = ([key]: [string, unknown]) => !/^npm_|^PNPM_|^pnpm_/i.test(key) || key.toLowerCase() === 'npm_config_registry'
+  const clean = Object.fromEntries(Object.entries(process.env).filter(inherited))
   return spawnSync(command, args, { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 })
 }
 /** The file paths an `exports` map points at (its string leaves). */
