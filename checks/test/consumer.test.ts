@@ -106,6 +106,7 @@ describe('a new user, from the packed tarballs', () => {
     expect(run.status, log(run)).toBe(0)
     expect(run.stdout).toContain('first hour: ok')
     for (const backend of ['bucket', 'redis', 'keyv', 'sysv', 'otel']) expect(run.stdout).toContain(`ok ${backend}:`)
+    expect(run.stdout).toContain('ok sysv: another process sees it too')
   }, 90_000)
 
   it('require()s every package from CommonJS (Node >= 20.19)', () => {

@@ -2,6 +2,7 @@
 // between two instances, behind a fallback chain, traced and measured by the OpenTelemetry SDK.
 // Exits non-zero (an assertion) when anything is off.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,6 +94,12 @@ try {
     rmSync(segment, { recursive: true, force: true })
   })
   await shared('sysv', sysvA, sysvB)
+  // …and a process of its own, as a cluster worker or a PM2 instance would be.
+  const peer = execFileSync(process.execPath, [new URL('./sysv-peer.js', import.meta.url).pathname, segment, `first-hour-sysv-${run}`], {
+    encoding: 'utf8',
+  })
+  assert.equal(peer.trim(), 'rejected', 'another process sees the circuit open')
+  console.log('ok sysv: another process sees it too')
 
   // The fallback chain, Redis first, and what OpenTelemetry saw of it all.
   const chain = new FallbackChainStorage({
