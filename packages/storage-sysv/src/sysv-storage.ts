@@ -134,9 +134,10 @@ export class SysVStorage implements Storage {
     checkRecord(record, 'compareAndSetStatus', circuit)
     const slot = this.slot(circuit, true, 'compareAndSetStatus')
     const version = this.locked(WRITE_LOCK, 'compareAndSetStatus', circuit, () =>
-      this.status.epoch(slot, circuit, 'compareAndSetStatus') === expectedEpoch ? this.status.write(slot, record) : -1,
+      this.status.epoch(slot, circuit, 'compareAndSetStatus') === expectedEpoch ? this.status.write(slot, record) : undefined,
     )
-    if (version < 0) return false
+    // undefined, not -1: a version word can hold any Int32 (it wraps, or was overwritten).
+    if (version === undefined) return false
     this.watch.wrote(slot, version, circuit, record)
     return true
   }

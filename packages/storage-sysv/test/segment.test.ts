@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { isConfigurationError, isStorageError } from '@breaker/core'
 import { checkCircuitName } from '@breaker/core/kit'
 import { LAYOUT_VERSION, SysVStorage, isSupported } from '@breaker/storage-sysv'
-import { H, MAGIC, computeLayout } from '../src/layout.js'
+import { H, HEADER_BYTES, L, MAGIC, S, computeLayout } from '../src/layout.js'
 import { loadAddon, tryLoad } from '../src/load.js'
 import { destroyAll, freshPath, freshStorage } from './helpers.js'
 
@@ -330,6 +330,15 @@ describe('leases', () => {
     expect(storage.acquireProbe('p', 5, 1_000)).toBeNull()
   })
 
+  it('a permit cell whose expiry was overwritten with a far future time does not block probes forever', () => {
+    const storage = freshStorage({ slots: 1, leasesPerCircuit: 1 })
+    expect(storage.acquireProbe('p', 1, 1_000)).not.toBeNull()
+    const buffer = addon.shmAttach(storage.info().shmid)
+    new Float64Array(buffer)[(HEADER_BYTES + S.LEASES + L.EXPIRES_AT) >> 3] = Infinity
+    addon.shmDetach(buffer)
+    expect(storage.acquireProbe('p', 1, 1_000)).not.toBeNull()
+  })
+
   it('a permit released after clearAll frees nothing that was handed out since', () => {
     const storage = freshStorage()
     const stale = storage.acquireProbe('p', 1, 60_000)!
@@ -346,6 +355,29 @@ describe('status', () => {
     const error = thrown(() => storage.setStatus('s', { ...record, status: 'ajar' as never }))
     expect(isStorageError(error)).toBe(true)
     expect(storage.getStatus('s')).toBeNull()
+  })
+})
+
+describe('subscribe', () => {
+  it('clear and clearAll push resync notices, here at once and to other handles within watchIntervalMs', async () => {
+    const path = freshPath()
+    const here = freshStorage({ path })
+    const there = freshStorage({ path, watchIntervalMs: 5 })
+    const heard: unknown[] = []
+    const seen: unknown[] = []
+    const stopHere = here.subscribe((notice) => heard.push(notice))
+    const stopThere = there.subscribe((notice) => seen.push(notice))
+    here.setStatus('c', record)
+    here.clear('c')
+    expect(heard).toEqual([{ circuit: 'c', record }, { resync: true, circuit: 'c' }])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(seen).toEqual([{ resync: true, circuit: 'c' }])
+    here.clearAll()
+    expect(heard.at(-1)).toEqual({ resync: true })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(seen.at(-1)).toEqual({ resync: true })
+    stopHere()
+    stopThere()
   })
 })
 
