@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,6 +43,21 @@ function waitFor(predicate: () => boolean, what: string): Promise<void> {
   })
 }
 
+/** Pids whose parent is `parent`, from /proc (field 4 of /proc/<pid>/stat, after the command in parentheses). */
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent
+      } catch {
+        return false // gone meanwhile
+      }
+    })
+    .map(Number)
+}
+
 describe('README', () => {
   it('every TypeScript block type-checks under strict NodeNext with types: ["node"]', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3)
@@ -84,8 +99,7 @@ describe('README', () => {
         }, 'the workers to attach')
         if (ending === 'normal exit') {
           // Every worker ends; the primary has nothing left to do and exits normally.
-          const pids = execFileSync('pgrep', ['-P', String(primary.pid)]).toString().trim().split('\n')
-          for (const pid of pids) process.kill(Number(pid), 'SIGTERM')
+          for (const pid of childrenOf(primary.pid!)) process.kill(pid, 'SIGTERM')
         } else {
           primary.kill(ending)
         }
