@@ -139,10 +139,11 @@ export class CallPath<T> {
     // The common case — closed, untraced, untimed — settles through handlers made once per phase.
     if (permit === undefined && ctx === undefined && !io.timesCalls) {
       const handlers = this.#handlers?.phase === phase ? this.#handlers : this.#closedHandlers(phase)
-      if (!this.#mayHandOver || !this.#syncRead) return result.then(handlers.ok, handlers.fail) as Promise<R | T>
-      // With nothing to serve instead and a synchronous storage, the caller can await the
-      // function's own promise: the handlers attached first run first, so the outcome is
-      // counted (and a trip written) before the caller resumes — one promise hop fewer per call.
+      if (!this.#mayHandOver || !this.#syncRead || io.writesSync !== true) return result.then(handlers.ok, handlers.fail) as Promise<R | T>
+      // With nothing to serve instead and a storage that reads and writes synchronously, the
+      // caller can await the function's own promise: the handlers attached first run first, so
+      // the outcome is counted (and a trip written) before the caller resumes — one promise hop
+      // fewer per call.
       result.then(handlers.saw, handlers.sawFail)
       return result
     }

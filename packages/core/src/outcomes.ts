@@ -86,7 +86,10 @@ export class OutcomeRecorder implements Flushable {
       io.failed('recordSuccess', error)
       return
     }
-    if (isThenable(written)) this.#track(written, 'recordSuccess')
+    if (isThenable(written)) {
+      io.writesSync = false
+      this.#track(written, 'recordSuccess')
+    } else if (io.writesSync === undefined) io.writesSync = true
   }
 
   /** A probe admitted in `admitted` succeeded: count it, and close once enough in a row did. */
@@ -132,6 +135,7 @@ export class OutcomeRecorder implements Flushable {
       this.#inFlight--
       return counts && this.#tripIfOver(counts, admitted, now)
     }
+    io.writesSync = false
     return counts.then((c) => {
       this.#settled()
       return c && this.#tripIfOver(c, admitted, now)

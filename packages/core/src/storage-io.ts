@@ -32,6 +32,11 @@ export class StorageIO {
   #timesCalls = false
   /** The circuit's handle on the storage in use: the per-call methods. */
   handle!: CircuitHandle
+  /**
+   * Whether outcome writes answer synchronously: unknown until one is seen, false as soon as one
+   * answers a promise. Only with synchronous writes can a trip be written before the caller resumes.
+   */
+  writesSync: boolean | undefined
 
   constructor(
     readonly circuit: string,
@@ -58,6 +63,7 @@ export class StorageIO {
     this.#storage = storage
     this.#timesCalls = storage.capabilities.eventLog === true
     this.handle = storage.bind?.(this.circuit) ?? new NamedHandle(storage, this.circuit)
+    this.writesSync = undefined
   }
 
   /**
