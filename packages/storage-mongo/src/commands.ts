@@ -155,7 +155,7 @@ export function releaseUpdate(id: string): Document {
   return { $pull: { holders: { id } } }
 }
 
-/** The change stream pipeline: status writes only (`clear` deletes are not status writes). */
+/** The change stream pipeline: status writes, and deletes (`clear`), which subscribers hear as resync notices. */
 export const CHANGE_STREAM_PIPELINE: Document[] = [
-  { $match: { operationType: { $in: ['insert', 'replace', 'update'] } } },
+  { $match: { operationType: { $in: ['insert', 'replace', 'update', 'delete'] } } },
 ]
