@@ -1,5 +1,5 @@
 import { NullStorage } from '@breaker/core'
-import type { Clock, EventLogEntry, ProbeLease, StatusRecord, Storage, StorageCapabilities } from '@breaker/core'
+import type { Clock, EventLogEntry, ProbeLease, StatusListener, StatusRecord, Storage, StorageCapabilities } from '@breaker/core'
 import { describe, expect, it } from 'vitest'
 import { conformanceChecks, runCheck } from '@breaker/storage-test-suite'
 import type { ConformanceCheck, ConformanceOptions } from '@breaker/storage-test-suite'
@@ -12,45 +12,64 @@ class CasAlwaysWins extends ReferenceStorage {
   }
 }
 
+// Tells its listeners of a CAS write before checking whether the CAS may happen.
 class CasNotifiesOnFailure extends ReferenceStorage {
+  private readonly heard = new Set<StatusListener>()
+  override subscribe(listener: StatusListener): () => void {
+    this.heard.add(listener)
+    const stop = super.subscribe(listener)
+    return () => {
+      this.heard.delete(listener)
+      stop()
+    }
+  }
   override compareAndSetStatus(circuit: string, expected: number, record: StatusRecord): boolean {
-    this.notify(circuit, record)
-    if ((this.statuses.get(circuit)?.epoch ?? 0) !== expected) return false
-    this.statuses.set(circuit, record)
-    return true
+    const won = (this.getStatus(circuit)?.epoch ?? 0) === expected
+    if (!won) for (const listener of this.heard) listener({ circuit, record })
+    return super.compareAndSetStatus(circuit, expected, record)
   }
 }
 
 class SetStatusKeepsHigherEpoch extends ReferenceStorage {
   override setStatus(circuit: string, record: StatusRecord): void {
-    if ((this.statuses.get(circuit)?.epoch ?? 0) > record.epoch) return
+    if ((this.getStatus(circuit)?.epoch ?? 0) > record.epoch) return
     super.setStatus(circuit, record)
   }
 }
 
+// Counts everything the storage keeps (an hour), whatever window is asked for.
 class NeverExpires extends ReferenceStorage {
-  protected override count(circuit: string, type: 'success' | 'failure'): number {
-    return (this.events.get(circuit) ?? []).filter((e) => e.type === type).length
+  override failureCount(circuit: string): number {
+    return super.failureCount(circuit, Number.MAX_SAFE_INTEGER)
+  }
+  override successCount(circuit: string): number {
+    return super.successCount(circuit, Number.MAX_SAFE_INTEGER)
   }
 }
 
 class WindowInSeconds extends ReferenceStorage {
-  protected override count(circuit: string, type: 'success' | 'failure', windowMs: number): number {
-    return super.count(circuit, type, windowMs * 1000)
+  override failureCount(circuit: string, windowMs: number): number {
+    return super.failureCount(circuit, windowMs * 1000)
+  }
+  override successCount(circuit: string, windowMs: number): number {
+    return super.successCount(circuit, windowMs * 1000)
   }
 }
 
+// Leaves out what happened at this very millisecond (a window of 0 ms holds exactly that).
 class ExcludesNow extends ReferenceStorage {
-  protected override count(circuit: string, type: 'success' | 'failure', windowMs: number): number {
-    const now = this.clock()
-    return (this.events.get(circuit) ?? []).filter((e) => e.type === type && e.at < now && now - e.at <= windowMs).length
+  override failureCount(circuit: string, windowMs: number): number {
+    return super.failureCount(circuit, windowMs) - super.failureCount(circuit, 0)
+  }
+  override successCount(circuit: string, windowMs: number): number {
+    return super.successCount(circuit, windowMs) - super.successCount(circuit, 0)
   }
 }
 
 class RecordAnswersBeforeWriting extends ReferenceStorage {
   override record(circuit: string, outcome: 'success' | 'failure', durationMs: number, windowMs: number) {
     const before = this.counts(circuit, windowMs)
-    this.push(circuit, outcome, durationMs)
+    super.record(circuit, outcome, durationMs, windowMs)
     return before
   }
 }
@@ -73,16 +92,31 @@ class NamesCollide extends ReferenceStorage {
 
 // clear treats the name as a glob, like a careless SCAN MATCH.
 class ClearIsAGlob extends ReferenceStorage {
+  private readonly names = new Set<string>()
+  override setStatus(circuit: string, record: StatusRecord): void {
+    this.names.add(circuit)
+    super.setStatus(circuit, record)
+  }
+  override recordFailure(circuit: string, durationMs: number): void {
+    this.names.add(circuit)
+    super.recordFailure(circuit, durationMs)
+  }
   override clear(circuit: string): void {
     const escaped = circuit.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
     const pattern = new RegExp(`^${escaped}$`)
-    for (const map of [this.statuses, this.events, this.leases]) {
-      for (const key of [...map.keys()]) if (pattern.test(key)) map.delete(key)
-    }
+    for (const name of this.names) if (pattern.test(name)) super.clear(name)
   }
 }
 
+// Keeps statuses apart from counts, and clearAll forgets only the statuses.
 class ClearAllKeepsCounts extends ReferenceStorage {
+  private readonly statuses = new Map<string, StatusRecord>()
+  override getStatus(circuit: string): StatusRecord | null {
+    return this.statuses.get(circuit) ?? null
+  }
+  override setStatus(circuit: string, record: StatusRecord): void {
+    this.statuses.set(circuit, record)
+  }
   override clearAll(): void {
     this.statuses.clear()
   }
@@ -126,8 +160,8 @@ class LeasesNeverLapse extends ReferenceStorage {
 }
 
 class UnsubscribeDoesNothing extends ReferenceStorage {
-  override subscribe(listener: Parameters<ReferenceStorage['subscribe']>[0]): () => void {
-    this.listeners.add(listener)
+  override subscribe(listener: StatusListener): () => void {
+    super.subscribe(listener)
     return () => {}
   }
 }
