@@ -16,7 +16,7 @@ import { isDuplicateKey, isTypeMismatch } from './errors.js'
 export type BucketCorruptHandler = (document: unknown, reason: string) => void
 
 /** Reason given for buckets whose counters are unusable. */
-export const CORRUPT_BUCKET_REASON = 'failures and successes are not both whole numbers from 0 to Number.MAX_SAFE_INTEGER'
+export const CORRUPT_BUCKET_REASON = 'failures and successes are not both finite whole numbers >= 0'
 
 /** How many corrupt buckets one count looks up to report; the rest are still counted as absent. */
 const CORRUPT_REPORT_LIMIT = 10

@@ -1,5 +1,5 @@
 import type { CircuitState, StatusRecord } from '@breaker/core'
-import { MAX_COUNT, MAX_EPOCH_MS, decodeStatus } from '@breaker/core/kit'
+import { MAX_EPOCH_MS, decodeStatus } from '@breaker/core/kit'
 import type { StatusDecoding } from '@breaker/core/kit'
 
 /** Version written into every status document, so a later format can tell old documents apart. */
@@ -125,11 +125,15 @@ export function validStatusFilter(epoch: Record<string, unknown> = {}): Record<s
   }
 }
 
-/** Matches bucket documents whose two counters are usable: whole BSON numbers in `[0, MAX_COUNT]`. */
+/**
+ * Matches bucket documents whose two counters are usable: finite whole BSON numbers >= 0. A
+ * counter `$inc`ed past `MAX_COUNT` is usable — it counts as `MAX_COUNT` (saturated), since
+ * `$inc` itself cannot stop there.
+ */
 export function validBucketFilter(): Record<string, unknown> {
   return {
-    failures: numberIn(0, MAX_COUNT),
-    successes: numberIn(0, MAX_COUNT),
+    failures: { $type: NUMERIC, $gte: 0, $lt: Infinity },
+    successes: { $type: NUMERIC, $gte: 0, $lt: Infinity },
     $expr: { $and: [wholeExpr('$failures'), wholeExpr('$successes')] },
   }
 }
@@ -141,8 +145,8 @@ export const VALID_BUCKET_EXPR = {
     { $isNumber: '$successes' },
     { $gte: ['$failures', 0] },
     { $gte: ['$successes', 0] },
-    { $lte: ['$failures', MAX_COUNT] },
-    { $lte: ['$successes', MAX_COUNT] },
+    { $lt: ['$failures', Infinity] },
+    { $lt: ['$successes', Infinity] },
     wholeExpr('$failures'),
     wholeExpr('$successes'),
   ],

@@ -72,8 +72,8 @@ describe('corrupt documents (unit tests with a recording fake: these do not talk
         second: { $gt: Math.floor(T / 1000) - 60, $lte: Math.floor(T / 1000) },
         $nor: [
           {
-            failures: { $type: ['int', 'long', 'double'], $gte: 0, $lte: Number.MAX_SAFE_INTEGER },
-            successes: { $type: ['int', 'long', 'double'], $gte: 0, $lte: Number.MAX_SAFE_INTEGER },
+            failures: { $type: ['int', 'long', 'double'], $gte: 0, $lt: Infinity },
+            successes: { $type: ['int', 'long', 'double'], $gte: 0, $lt: Infinity },
             $expr: {
               $and: [
                 { $cond: [{ $isNumber: '$failures' }, { $eq: ['$failures', { $trunc: ['$failures'] }] }, false] },
