@@ -9,9 +9,10 @@ import type {
   WindowCounts,
 } from '@breaker/core'
 import { LeaseTable, StatusListeners } from '@breaker/core'
-import { MAX_COUNT, Retainers } from '@breaker/core/kit'
+import { MAX_COUNT } from '@breaker/core/kit'
 import { BucketCircuit } from './bucket-circuit.js'
 import { BYTES_PER_BUCKET } from './bucket-ring.js'
+import { IdleRelease } from './idle-release.js'
 import { resolveBucketOptions } from './options.js'
 import { currentSecond } from './second-ticker.js'
 import type { BucketMemoryStorageOptions } from './options.js'
@@ -51,9 +52,7 @@ export class BucketMemoryStorage implements Storage {
   readonly #bucketCount: number
   readonly #circuits = new Map<string, BucketCircuit>()
   readonly #listeners = new StatusListeners()
-  readonly #retainers = new Retainers()
-  // Names released while their entry still held something; re-checked a few at a time.
-  readonly #idle = new Set<string>()
+  readonly #idle = new IdleRelease(this.#circuits, (state) => this.#needed(state))
   // Longest window any count asked about (ms), capped at the ring: counts older than it are not needed.
   #longestWindowMs = 0
   // Scratch space for sums, so counting allocates nothing.
@@ -145,11 +144,7 @@ export class BucketMemoryStorage implements Storage {
    * release (idempotent). Once released, the entry is dropped as soon as it holds nothing needed.
    */
   retain(circuit: string): () => void {
-    const release = this.#retainers.retain(circuit)
-    return () => {
-      release()
-      this.#releaseIfIdle(circuit)
-    }
+    return this.#idle.retain(circuit)
   }
 
   /** Forgets one circuit; subscribers hear `{ resync: true, circuit }` and re-read it. */
@@ -175,22 +170,13 @@ export class BucketMemoryStorage implements Storage {
     if (state === undefined) {
       state = new BucketCircuit(this.#bucketCount)
       this.#circuits.set(circuit, state)
-      if (this.#idle.size > 0) this.#sweepIdle()
+      this.#idle.created()
     }
     return state
   }
 
   #seeWindow(windowMs: number): void {
     this.#longestWindowMs = windowMs < this.maxWindowMs ? windowMs : this.maxWindowMs
-  }
-
-  /** Drops a circuit nobody retains once no window, lease or opening needs its entry; else re-checks it later. */
-  #releaseIfIdle(circuit: string): void {
-    this.#idle.delete(circuit)
-    const state = this.#circuits.get(circuit)
-    if (state === undefined || this.#retainers.has(circuit)) return
-    if (this.#needed(state)) this.#idle.add(circuit)
-    else this.#circuits.delete(circuit)
   }
 
   #needed(state: BucketCircuit): boolean {
@@ -200,15 +186,6 @@ export class BucketMemoryStorage implements Storage {
     if (state.leases !== undefined && state.leases.size > 0 && (state.leases.acquire('', now, 0, 0), state.leases.size > 0)) return true
     // The newest bucket written is still inside the longest window asked about.
     return state.latest >= Math.floor((now - this.#longestWindowMs) / 1000)
-  }
-
-  /** Each new entry re-checks two released ones, so idle entries cost amortised O(1) to drop, with no timer. */
-  #sweepIdle(): void {
-    let budget = 2
-    for (const circuit of this.#idle) {
-      if (budget-- === 0) break
-      this.#releaseIfIdle(circuit)
-    }
   }
 
   #count(circuit: string, windowMs: number, which: 0 | 1): number {

@@ -10,8 +10,9 @@ import type {
   WindowCounts,
 } from '@breaker/core'
 import { LeaseTable, StatusListeners } from '@breaker/core'
-import { MAX_COUNT, Retainers } from '@breaker/core/kit'
+import { MAX_COUNT } from '@breaker/core/kit'
 import { MemoryCircuit } from './memory-circuit.js'
+import { IdleRelease } from './idle-release.js'
 import { resolveMemoryOptions } from './options.js'
 import type { MemoryStorageOptions } from './options.js'
 
@@ -56,9 +57,7 @@ export class MemoryStorage implements Storage {
   readonly #maxWindowMs: number
   readonly #circuits = new Map<string, MemoryCircuit>()
   readonly #listeners = new StatusListeners()
-  readonly #retainers = new Retainers()
-  // Names released while their entry still held something; re-checked a few at a time.
-  readonly #idle = new Set<string>()
+  readonly #idle = new IdleRelease(this.#circuits, (state) => this.#needed(state))
   // Longest window any count asked about (ms), capped at maxWindowMs: older outcomes are not needed.
   #longestWindowMs = 0
   #leaseSequence = 0
@@ -179,11 +178,7 @@ export class MemoryStorage implements Storage {
    * release (idempotent). Once released, the entry is dropped as soon as it holds nothing needed.
    */
   retain(circuit: string): () => void {
-    const release = this.#retainers.retain(circuit)
-    return () => {
-      release()
-      this.#releaseIfIdle(circuit)
-    }
+    return this.#idle.retain(circuit)
   }
 
   /** Forgets one circuit; subscribers hear `{ resync: true, circuit }` and re-read it. */
@@ -220,22 +215,13 @@ export class MemoryStorage implements Storage {
     if (state === undefined) {
       state = new MemoryCircuit(this.#maxEvents)
       this.#circuits.set(circuit, state)
-      if (this.#idle.size > 0) this.#sweepIdle()
+      this.#idle.created()
     }
     return state
   }
 
   #seeWindow(windowMs: number): void {
     this.#longestWindowMs = windowMs < this.#maxWindowMs ? windowMs : this.#maxWindowMs
-  }
-
-  /** Drops a circuit nobody retains once no window, lease or opening needs its entry; else re-checks it later. */
-  #releaseIfIdle(circuit: string): void {
-    this.#idle.delete(circuit)
-    const state = this.#circuits.get(circuit)
-    if (state === undefined || this.#retainers.has(circuit)) return
-    if (this.#needed(state)) this.#idle.add(circuit)
-    else this.#circuits.delete(circuit)
   }
 
   #needed(state: MemoryCircuit): boolean {
@@ -246,15 +232,6 @@ export class MemoryStorage implements Storage {
     // The newest outcome is still inside the longest window asked about (windows include their start).
     const newest = Math.max(state.failures.newest, state.successes.newest)
     return newest >= now - this.#longestWindowMs
-  }
-
-  /** Each new entry re-checks two released ones, so idle entries cost amortised O(1) to drop, with no timer. */
-  #sweepIdle(): void {
-    let budget = 2
-    for (const circuit of this.#idle) {
-      if (budget-- === 0) break
-      this.#releaseIfIdle(circuit)
-    }
   }
 
   #write(state: MemoryCircuit, circuit: string, record: StatusRecord): void {
