@@ -17,8 +17,7 @@ export class LeaseTable {
   /** Hands out a permit if fewer than `max` unexpired ones are held at `now` (epoch ms); it lapses after `ttlMs`. */
   acquire(id: string, now: number, max: number, ttlMs: number): ProbeLease | null {
     const held = this.#held
-    for (const [lease, expiresAt] of held) if (expiresAt <= now) held.delete(lease)
-    if (held.size >= max) return null
+    if (this.held(now) >= max) return null
     const expiresAt = now + ttlMs
     held.set(id, expiresAt)
     return {
@@ -29,6 +28,12 @@ export class LeaseTable {
         held.delete(id)
       },
     }
+  }
+
+  /** Permits still held at `now` (epoch ms); lapsed ones are dropped. */
+  held(now: number): number {
+    for (const [lease, expiresAt] of this.#held) if (expiresAt <= now) this.#held.delete(lease)
+    return this.#held.size
   }
 
   /** Drops every permit. */

@@ -10,4 +10,6 @@ export class BucketCircuit extends BucketRing {
   status: StatusRecord | null = null
   /** Probe permits held; created on first use. */
   leases: LeaseTable | undefined = undefined
+  /** True once the storage dropped this entry (clear, clearAll, idle release): handles look it up again. */
+  dropped = false
 }

@@ -1,4 +1,5 @@
 import type {
+  CircuitHandle,
   Clock,
   Outcome,
   ProbeLease,
@@ -9,10 +10,11 @@ import type {
   WindowCounts,
 } from '@breaker/core'
 import { LeaseTable, StatusListeners } from '@breaker/core'
-import { MAX_COUNT } from '@breaker/core/kit'
+import { IdleRelease, MAX_COUNT } from '@breaker/core/kit'
 import { BucketCircuit } from './bucket-circuit.js'
+import { BucketHandle } from './bucket-handle.js'
+import type { BucketInternals } from './bucket-handle.js'
 import { BYTES_PER_BUCKET } from './bucket-ring.js'
-import { IdleRelease } from './idle-release.js'
 import { resolveBucketOptions } from './options.js'
 import { currentSecond } from './second-ticker.js'
 import type { BucketMemoryStorageOptions } from './options.js'
@@ -52,7 +54,17 @@ export class BucketMemoryStorage implements Storage {
   readonly #bucketCount: number
   readonly #circuits = new Map<string, BucketCircuit>()
   readonly #listeners = new StatusListeners()
-  readonly #idle = new IdleRelease(this.#circuits, (state) => this.#needed(state))
+  readonly #idle = new IdleRelease(
+    this.#circuits,
+    (state) => this.#needed(state),
+    (state) => void (state.dropped = true),
+  )
+  readonly #internals: BucketInternals = {
+    peek: (circuit) => this.#circuits.get(circuit),
+    entry: (circuit) => this.#circuit(circuit),
+    second: () => this.#second(),
+    record: (state, outcome, windowMs) => this.#recordInto(state, outcome, windowMs),
+  }
   // Longest window any count asked about (ms), capped at the ring: counts older than it are not needed.
   #longestWindowMs = 0
   // Scratch space for sums, so counting allocates nothing.
@@ -104,8 +116,16 @@ export class BucketMemoryStorage implements Storage {
 
   /** Counts one outcome and answers both counts over the window: one lookup, one pass. */
   record(circuit: string, outcome: Outcome, _durationMs: number, windowMs: number): WindowCounts {
+    return this.#recordInto(this.#circuit(circuit), outcome, windowMs)
+  }
+
+  /** A handle on one circuit for the per-call path: no lookup by name per call. */
+  bind(circuit: string): CircuitHandle {
+    return new BucketHandle(this.#internals, circuit)
+  }
+
+  #recordInto(state: BucketCircuit, outcome: Outcome, windowMs: number): WindowCounts {
     if (windowMs > this.#longestWindowMs) this.#seeWindow(windowMs)
-    const state = this.#circuit(circuit)
     const now = this.#clock()
     const second = Math.floor(now / 1000)
     if (outcome === 'failure') state.add(second, 1, 0)
@@ -149,12 +169,15 @@ export class BucketMemoryStorage implements Storage {
 
   /** Forgets one circuit; subscribers hear `{ resync: true, circuit }` and re-read it. */
   clear(circuit: string): void {
+    const state = this.#circuits.get(circuit)
+    if (state !== undefined) state.dropped = true
     this.#circuits.delete(circuit)
     this.#listeners.resync(circuit)
   }
 
   /** Forgets every circuit; subscribers hear `{ resync: true }` and re-read. */
   clearAll(): void {
+    for (const state of this.#circuits.values()) state.dropped = true
     this.#circuits.clear()
     this.#idle.clear()
     this.#listeners.resync()
@@ -183,7 +206,7 @@ export class BucketMemoryStorage implements Storage {
     if (state.status !== null && state.status.status !== 'closed') return true
     const now = this.#clock()
     // Asking for 0 permits only drops the lapsed ones: a holder that never released does not pin the entry.
-    if (state.leases !== undefined && state.leases.size > 0 && (state.leases.acquire('', now, 0, 0), state.leases.size > 0)) return true
+    if (state.leases !== undefined && state.leases.held(now) > 0) return true
     // The newest bucket written is still inside the longest window asked about.
     return state.latest >= Math.floor((now - this.#longestWindowMs) / 1000)
   }

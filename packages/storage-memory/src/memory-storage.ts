@@ -10,9 +10,8 @@ import type {
   WindowCounts,
 } from '@breaker/core'
 import { LeaseTable, StatusListeners } from '@breaker/core'
-import { MAX_COUNT } from '@breaker/core/kit'
+import { IdleRelease, MAX_COUNT } from '@breaker/core/kit'
 import { MemoryCircuit } from './memory-circuit.js'
-import { IdleRelease } from './idle-release.js'
 import { resolveMemoryOptions } from './options.js'
 import type { MemoryStorageOptions } from './options.js'
 
@@ -228,7 +227,7 @@ export class MemoryStorage implements Storage {
     if (state.status !== null && state.status.status !== 'closed') return true
     const now = this.#clock()
     // Asking for 0 permits only drops the lapsed ones: a holder that never released does not pin the entry.
-    if (state.leases !== undefined && state.leases.size > 0 && (state.leases.acquire('', now, 0, 0), state.leases.size > 0)) return true
+    if (state.leases !== undefined && state.leases.held(now) > 0) return true
     // The newest outcome is still inside the longest window asked about (windows include their start).
     const newest = Math.max(state.failures.newest, state.successes.newest)
     return newest >= now - this.#longestWindowMs

@@ -19,6 +19,7 @@ export {
 export { checkCircuitName, nameBytes } from './names.js'
 export { guardDeadline, toStorageError } from './deadline-guard.js'
 export type { OperationSource } from './deadline-guard.js'
+export { IdleRelease } from './idle-release.js'
 export { Retainers } from './retainers.js'
 export { ReferenceStorage } from './reference-storage.js'
 export type { ReferenceStorageOptions } from './reference-storage.js'

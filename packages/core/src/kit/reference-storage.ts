@@ -11,7 +11,7 @@ import type {
   WindowCounts,
 } from '../types.js'
 import { saturatingAdd } from './numbers.js'
-import { Retainers } from './retainers.js'
+import { IdleRelease } from './idle-release.js'
 
 /** Outcomes counted in one millisecond-stamped slice of time. */
 interface Tally {
@@ -47,16 +47,15 @@ export class ReferenceStorage implements Storage {
   readonly capabilities: StorageCapabilities = { scope: 'process', atomic: true, cas: true, leases: true, subscribe: true }
   readonly #entries = new Map<string, Entry>()
   readonly #listeners = new StatusListeners()
-  readonly #retainers = new Retainers()
   readonly #clock: Clock
   readonly #retainFor: number
-  // Names released while their entry still held something; checked again, a few at a time.
-  readonly #idle = new Set<string>()
+  readonly #idle: IdleRelease<Entry>
   #leaseSequence = 0
 
   constructor(options: ReferenceStorageOptions = {}) {
     this.#clock = options.clock ?? Date.now
     this.#retainFor = options.retainFor ?? 3_600_000
+    this.#idle = new IdleRelease(this.#entries, (entry) => this.#needed(entry))
   }
 
   getStatus(circuit: string): StatusRecord | null {
@@ -99,11 +98,7 @@ export class ReferenceStorage implements Storage {
     return this.#listeners.add(listener)
   }
   retain(circuit: string): () => void {
-    const release = this.#retainers.retain(circuit)
-    return () => {
-      release()
-      this.#releaseIfIdle(circuit)
-    }
+    return this.#idle.retain(circuit)
   }
   clear(circuit: string): void {
     this.#entries.delete(circuit)
@@ -111,6 +106,7 @@ export class ReferenceStorage implements Storage {
   }
   clearAll(): void {
     this.#entries.clear()
+    this.#idle.clear()
     this.#listeners.resync()
   }
 
@@ -123,7 +119,7 @@ export class ReferenceStorage implements Storage {
     let entry = this.#entries.get(circuit)
     if (!entry) {
       this.#entries.set(circuit, (entry = { status: null, tallies: [], leases: undefined }))
-      this.#sweepIdle()
+      this.#idle.created()
     }
     return entry
   }
@@ -157,23 +153,11 @@ export class ReferenceStorage implements Storage {
     if (drop > 0) tallies.splice(0, drop)
   }
 
-  /** Drops a circuit nobody retains once it holds nothing a window, a lease or an opening still needs. */
-  #releaseIfIdle(circuit: string): void {
-    this.#idle.delete(circuit)
-    const entry = this.#entries.get(circuit)
-    if (!entry || this.#retainers.has(circuit)) return
-    this.#prune(entry.tallies, this.#clock())
+  /** Whether an entry holds something still needed: counts in the kept window, a lease, an opening. */
+  #needed(entry: Entry): boolean {
+    const now = this.#clock()
+    this.#prune(entry.tallies, now)
     const open = entry.status !== null && entry.status.status !== 'closed'
-    if (!open && entry.tallies.length === 0 && (entry.leases?.size ?? 0) === 0) this.#entries.delete(circuit)
-    else this.#idle.add(circuit)
-  }
-
-  /** Each new entry re-checks two idle ones, so idle entries cost amortised O(1) to release. */
-  #sweepIdle(): void {
-    let budget = 2
-    for (const circuit of this.#idle) {
-      if (budget-- === 0) break
-      this.#releaseIfIdle(circuit)
-    }
+    return open || entry.tallies.length > 0 || (entry.leases?.held(now) ?? 0) > 0
   }
 }

@@ -1,4 +1,4 @@
-import { Retainers } from '@breaker/core/kit'
+import { Retainers } from './retainers.js'
 
 /**
  * Forgets circuits nobody uses: counts which names live circuits retain (`storage.retain`, called
@@ -11,9 +11,15 @@ export class IdleRelease<E> {
   // Names released while their entry still held something; re-checked a few at a time.
   readonly #idle = new Set<string>()
 
+  /**
+   * @param entries the storage's entries by circuit name
+   * @param needed whether an entry still holds something (counts in a window, a lease, an opening)
+   * @param dropped told of each entry dropped, e.g. to invalidate handles (`bind`) that hold it
+   */
   constructor(
     private readonly entries: Map<string, E>,
     private readonly needed: (entry: E) => boolean,
+    private readonly dropped?: (entry: E) => void,
   ) {}
 
   /** Marks `circuit` in use; answers the release (idempotent), which drops the entry once it is idle. */
@@ -46,6 +52,9 @@ export class IdleRelease<E> {
     if (entry === undefined || this.#retainers.has(circuit)) return
     // Still needed: to the back of the queue, so the sweep reaches older releases first.
     if (this.needed(entry)) this.#idle.add(circuit)
-    else this.entries.delete(circuit)
+    else {
+      this.entries.delete(circuit)
+      this.dropped?.(entry)
+    }
   }
 }
