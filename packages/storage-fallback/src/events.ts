@@ -5,11 +5,11 @@ import type { FallbackChainEventName, FallbackChainEvents, FallbackChainListener
 
 // Channels are created by name: Node hands back the same object core and subscribers use.
 const CHANNEL: { readonly [E in FallbackChainEventName]: diagnostics.Channel } = {
-  storage_operation: diagnostics.channel(CHANNELS.storageOperation),
-  storage_fallback: diagnostics.channel(CHANNELS.storageFallback),
-  storage_backend_skipped: diagnostics.channel(CHANNELS.storageBackendSkipped),
-  storage_backend_health: diagnostics.channel(CHANNELS.storageBackendHealth),
-  storage_chain_operation: diagnostics.channel(CHANNELS.storageChainOperation),
+  operation: diagnostics.channel(CHANNELS.storageOperation),
+  fallback: diagnostics.channel(CHANNELS.storageFallback),
+  backend_skipped: diagnostics.channel(CHANNELS.storageBackendSkipped),
+  backend_health: diagnostics.channel(CHANNELS.storageBackendHealth),
+  chain_operation: diagnostics.channel(CHANNELS.storageChainOperation),
 }
 const hookErrors = diagnostics.channel(CHANNELS.hookError)
 
@@ -31,7 +31,7 @@ export class ChainEvents {
 
   /** True when any event that carries a duration would reach anyone: then operations are timed. */
   get timed(): boolean {
-    return this.wants('storage_operation') || this.wants('storage_fallback') || this.wants('storage_chain_operation')
+    return this.wants('operation') || this.wants('fallback') || this.wants('chain_operation')
   }
 
   /** Delivers one event. A listener that throws is reported on `breaker:circuit:hook_error`, never to the caller. */
