@@ -1,12 +1,12 @@
-import { isStorageTimeoutError, isThenable } from '@breaker/core'
-import { guardDeadline } from '@breaker/core/kit'
+import { StorageTimeoutError, isThenable } from '@breaker/core'
 import type { OperationSource } from '@breaker/core/kit'
 import type { MaybePromise, ProbeLease } from '@breaker/core'
 import type { Backend } from './config.js'
 
 /**
- * Bounds a backend's pending answer by its deadline (the kit's `guardDeadline`), with one
- * allowance: when the deadline passes, the verdict waits for one more turn of the event loop.
+ * Bounds a backend's pending answer by its deadline, like the kit's `guardDeadline` (same
+ * `StorageTimeoutError`, with `lateByMs`), with one allowance: when the deadline passes, the
+ * verdict waits for one more turn of the event loop.
  *
  * Why: a deadline timer starts when the operation is handed to the client, not when the request
  * leaves the process, and timers run before the event loop reads its sockets. Under load (or
@@ -16,8 +16,10 @@ import type { Backend } from './config.js'
  * an answer that did is taken as the operation's answer. `controller` (if any) is aborted only
  * then, and `onLate` hears only of answers that came after that.
  *
- * A miss still rejects with the kit's `StorageTimeoutError`, whose `stalled` says whether this
- * process itself was blocked past the deadline (then the miss is not the backend's fault).
+ * A miss rejects with a `StorageTimeoutError` whose `stalled` says whether this process itself
+ * was blocked past the deadline (then the miss is not the backend's fault). One promise and one
+ * timer per operation, as with the kit's guard: this is the per-call path of every chain whose
+ * primary answers with promises.
  */
 export function bounded<T>(
   pending: PromiseLike<T>,
@@ -26,25 +28,36 @@ export function bounded<T>(
   controller: AbortController | undefined,
   onLate: ((value: T) => void) | undefined,
 ): Promise<T> {
-  // `given`: the answer that arrived after the timer fired; `final`: the verdict is in.
-  const late = { given: false, value: undefined as T, final: false }
-  const guarded = guardDeadline(pending as Promise<T>, timeoutMs, source, (value) => {
-    if (late.final) onLate?.(value)
-    else {
-      late.given = true
-      late.value = value
-    }
-  }) as Promise<T>
-  return guarded.then(undefined, (error: unknown) => {
-    if (!isStorageTimeoutError(error)) throw error
-    return new Promise<T>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
+    // 0: waiting; 1: the timer fired, one more turn to answer; 2: missed; 3: answered.
+    let phase = 0
+    const due = performance.now() + timeoutMs
+    const timer = setTimeout(() => {
+      phase = 1
+      const lateByMs = Math.max(0, performance.now() - due)
       setImmediate(() => {
-        late.final = true
-        if (late.given) return resolve(late.value)
+        if (phase !== 1) return
+        phase = 2
+        const error = new StorageTimeoutError(source.storage, source.operation, timeoutMs, source.circuit, { lateByMs })
         controller?.abort(error)
         reject(error)
       })
-    })
+    }, timeoutMs)
+    pending.then(
+      (value) => {
+        if (phase === 2) return onLate?.(value)
+        if (phase === 0) clearTimeout(timer)
+        phase = 3
+        resolve(value)
+      },
+      (error: unknown) => {
+        // A rejection after the miss is absorbed: nobody waits for it any more.
+        if (phase === 2) return
+        if (phase === 0) clearTimeout(timer)
+        phase = 3
+        reject(error)
+      },
+    )
   })
 }
 

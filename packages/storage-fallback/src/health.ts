@@ -21,6 +21,13 @@ export class BackendHealth {
   probing = false
   /** What the backend's `ready()` answered last; a change means the chain reads elsewhere now. */
   ready = true
+  /**
+   * Promise answers received so far. An attempt notes it when it starts: if it then misses its
+   * deadline while others got answers, the backend is alive and the wait was a queue (this
+   * process or its connection too busy), not an outage. Synchronous answers are not counted:
+   * they prove nothing about a remote server (a client may answer from a local copy).
+   */
+  answers = 0
   /** Tickets handed out so far. */
   private issued = 0
   /** Last ticket handed out before the backend was marked; 0 while healthy. */

@@ -29,12 +29,21 @@ export class ChainReporter {
 
   /**
    * The attempt `ticket` on a backend failed `op` (threw, rejected or missed its deadline); the
-   * chain moves on. A deadline missed because this process stalled (`stalled`) is reported but
-   * not counted against the backend.
+   * chain moves on. A missed deadline is reported but not counted against the backend when this
+   * process stalled past it (`stalled`), or when the backend answered other attempts while this
+   * one waited (`seen`, its count of answers when the attempt started; see `BackendHealth.answers`).
    */
-  failed(backend: Backend, ticket: number, op: string, circuit: string | undefined, error: unknown, t0: number): void {
+  failed(
+    backend: Backend,
+    ticket: number,
+    seen: number,
+    op: string,
+    circuit: string | undefined,
+    error: unknown,
+    t0: number,
+  ): void {
     const health = backend.health
-    if (isStorageTimeoutError(error) && error.stalled) health.excused(ticket)
+    if (isStorageTimeoutError(error) && (error.stalled || health.answers !== seen)) health.excused(ticket)
     else {
       const marked = health.failure(ticket, this.now())
       if (marked !== undefined && this.events.wants('backend_health')) {

@@ -58,7 +58,7 @@ export class ChainRouter {
       options.maxWriteBack,
       (backend, route) => this.guarded(backend, route),
       {
-        failed: (backend, ticket, error) => this.report.failed(backend, ticket, 'writeBack', undefined, error, -1),
+        failed: (backend, ticket, seen, error) => this.report.failed(backend, ticket, seen, 'writeBack', undefined, error, -1),
         succeeded: (backend, ticket) => this.report.recovered(backend, ticket),
       },
       this.now,
@@ -78,20 +78,25 @@ export class ChainRouter {
         walk.bypassed |= 1 << i
         continue
       }
-      const ticket = backend.health.ticket()
+      const health = backend.health
+      const ticket = health.ticket()
+      const seen = health.answers
       const t0 = walk.started >= 0 ? performance.now() : -1
       let value: MaybePromise<T>
       try {
         value = this.attempt(backend, walk.route)
       } catch (error) {
-        this.failedOn(backend, ticket, walk, error, t0)
+        this.failedOn(backend, ticket, seen, walk, error, t0)
         continue
       }
       if (!isThenable(value)) return this.answered(backend, ticket, walk, value, t0)
       return value.then(
-        (answer) => this.answered(backend, ticket, walk, answer, t0),
+        (answer) => {
+          health.answers++
+          return this.answered(backend, ticket, walk, answer, t0)
+        },
         (error: unknown) => {
-          this.failedOn(backend, ticket, walk, error, t0)
+          this.failedOn(backend, ticket, seen, walk, error, t0)
           return this.walk(backend.index + 1, walk)
         },
       )
@@ -156,8 +161,8 @@ export class ChainRouter {
     return () => this.writeBacks.ledgers[backend.index]!.unnoteCounts(circuit, counts.failures, counts.successes)
   }
 
-  private failedOn<T>(backend: Backend, ticket: number, walk: Walk<T>, error: unknown, t0: number): void {
-    this.report.failed(backend, ticket, walk.route.op, walk.route.circuit, error, t0)
+  private failedOn<T>(backend: Backend, ticket: number, seen: number, walk: Walk<T>, error: unknown, t0: number): void {
+    this.report.failed(backend, ticket, seen, walk.route.op, walk.route.circuit, error, t0)
     walk.bypassed |= 1 << backend.index
     walk.lastError = error
     walk.lastIndex = backend.index
@@ -203,7 +208,7 @@ export class ChainRouter {
       if ((bits & 1) === 0) continue
       const ledger = this.writeBacks.ledgers[index]!
       if (status !== undefined) ledger.noteStatus(circuit, status)
-      if (counts !== undefined) ledger.noteCounts(circuit, counts.failures, counts.successes, route.windowMs ?? 0)
+      if (counts !== undefined) ledger.noteCounts(circuit, counts.failures, counts.successes, route.windowMs)
     }
   }
 

@@ -9,9 +9,9 @@ import type { WriteBackTarget } from './write-back.js'
 /** Calls one backend under its deadline (the router's `guarded`). */
 export type GuardedCall = <T>(backend: Backend, route: Route<T>) => MaybePromise<T>
 
-/** Reports a write-back attempt (`ticket`, see `BackendHealth`) against the backend's health. */
+/** Reports a write-back attempt (`ticket` and `seen`, see `BackendHealth`) against the backend's health. */
 export interface HealthReport {
-  failed(backend: Backend, ticket: number, error: unknown): void
+  failed(backend: Backend, ticket: number, seen: number, error: unknown): void
   succeeded(backend: Backend, ticket: number): void
 }
 
@@ -76,6 +76,7 @@ export class WriteBackRunner {
     if (this.flushing[index] !== undefined) return
     const backend = this.backends[index]!
     const ticket = backend.health.ticket()
+    const seen = backend.health.answers
     this.flushing[index] = Promise.resolve()
       .then(() => this.flushAll(index))
       .then(
@@ -84,7 +85,7 @@ export class WriteBackRunner {
         },
         (error: unknown) => {
           this.flushing[index] = undefined
-          this.report.failed(backend, ticket, error)
+          this.report.failed(backend, ticket, seen, error)
         },
       )
   }
@@ -114,6 +115,7 @@ export class WriteBackRunner {
         continue
       }
       const ticket = health.ticket()
+      const seen = health.answers
       const wasMarked = health.marked
       try {
         if (health.consecutiveFailures !== 0 || wasMarked) {
@@ -127,7 +129,7 @@ export class WriteBackRunner {
         const rejoined = wasMarked && !health.marked
         results.push({ ...result, outcome: owed === 0 ? 'nothing_owed' : 'written', written: owed - ledger.size, owed: ledger.size, rejoined })
       } catch (error) {
-        this.report.failed(backend, ticket, error)
+        this.report.failed(backend, ticket, seen, error)
         results.push({ ...result, outcome: 'failed', written: owed - ledger.size, owed: ledger.size })
         failures.push([backend, error, ledger.size])
       }

@@ -39,6 +39,24 @@ describe('chain health rules', () => {
     expect(chain.health()[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 })
   })
 
+  it('does not count a deadline missed while the backend answered other operations: a queue, not an outage', async () => {
+    const { clock } = manualClock()
+    const redis = deferred('redis')
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 100 }, { storage: new MapStorage(clock, 'memory'), timeout: 5 }], {
+      clock,
+      unhealthyAfter: 1,
+    })
+    const slow = chain.getStatus('a')
+    const quick = chain.getStatus('b')
+    redis.held[1]!.resolve(null)
+    await quick
+    expect(await slow).toBeNull()
+    expect(chain.health()[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 })
+    const alone = chain.getStatus('c')
+    expect(await alone).toBeNull()
+    expect(chain.health()[0]).toMatchObject({ healthy: false, consecutiveFailures: 1 })
+  })
+
   it('lets no operation started before the mark clear it or push it further out', async () => {
     const { clock, advance } = manualClock()
     const redis = deferred('redis')
