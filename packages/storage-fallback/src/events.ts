@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel'
-import { CHANNELS } from '@breaker/core'
+import { CHANNELS, ConfigurationError } from '@breaker/core'
 import type { HookErrorMessage } from '@breaker/core'
 import type { FallbackChainEventName, FallbackChainEvents, FallbackChainListener } from './options.js'
 
@@ -56,8 +56,19 @@ export class ChainEvents {
     }
   }
 
-  /** Adds a listener; answers the function that removes it. */
+  /**
+   * Adds a listener; answers the function that removes it.
+   * @throws ConfigurationError for a name that is not a chain event (such as the old `storage_fallback`), or a listener that is not a function.
+   */
   on<E extends FallbackChainEventName>(name: E, listener: FallbackChainListener<E>): () => void {
+    if (!Object.hasOwn(CHANNEL, name)) {
+      const bare = typeof name === 'string' ? name.replace(/^storage_/, '') : ''
+      const hint = Object.hasOwn(CHANNEL, bare) ? ` (did you mean '${bare}'?)` : ''
+      throw new ConfigurationError('event', `must be one of ${Object.keys(CHANNEL).join(', ')}${hint}`, name, '@breaker/storage-fallback')
+    }
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError('listener', 'must be a function', listener, '@breaker/storage-fallback')
+    }
     let set = this.listeners[name] as Set<FallbackChainListener<E>> | undefined
     if (set === undefined) {
       set = new Set()

@@ -96,6 +96,13 @@ describe('events', () => {
     expect(hookErrors[0]).toMatchObject({ circuit: 'a', hook: 'fallback' })
   })
 
+  it('on() refuses a name that is not a chain event, pointing from an old name to the new one', () => {
+    const chain = new FallbackChainStorage([{ storage: new NullStorage() }])
+    expect(() => chain.on('storage_fallback' as 'fallback', () => {})).toThrow(
+      "[@breaker/storage-fallback] event must be one of operation, fallback, backend_skipped, backend_health, chain_operation (did you mean 'fallback'?), got \"storage_fallback\"",
+    )
+  })
+
   it('on() answers a function that removes the listener', () => {
     const { clock } = manualClock()
     const chain = new FallbackChainStorage([{ storage: throwing('redis'), timeout: 5 }, { storage: new MapStorage(clock), timeout: 1 }], { clock })
