@@ -1,5 +1,5 @@
 import { StorageError, andThen, isThenable } from '@breaker/core'
-import { StatusListeners } from '@breaker/core/kit'
+import { StatusListeners, toStorageError } from '@breaker/core/kit'
 import type { MaybePromise, ProbeLease } from '@breaker/core'
 import type { Backend, ResolvedOptions } from './config.js'
 import { bounded, guardLease } from './deadline.js'
@@ -12,23 +12,6 @@ import { mergeOwed } from './write-back.js'
 
 /** The chain's own `name`, used in events and errors that concern no single backend. */
 export const CHAIN_NAME = 'fallback_chain'
-
-/** The state of one operation while it walks the backends. */
-interface Walk<T> {
-  readonly route: Route<T>
-  /** `performance.now()` at the start when the operation is timed for an event, else -1. */
-  readonly started: number
-  /**
-   * The backends this operation failed on or skipped, as bits (at most 31 backends): a write
-   * that a lower backend takes is owed to each of them.
-   */
-  bypassed: number
-  /** For a route that goes everywhere: the first backend that answered, -1 until one did. */
-  answeredBy: number
-  /** The last failure and the backend it came from (-1: none failed, all were skipped). */
-  lastError: unknown
-  lastIndex: number
-}
 
 /**
  * Walks the backends for one operation. Written as a loop that only turns into promise
@@ -67,14 +50,14 @@ export class ChainRouter {
 
   /** Runs `route` on the first backend that answers (on every one not skipped, for `clear`/`clearAll`). */
   route<T>(route: Route<T>): MaybePromise<T> {
-    const started = this.events.timed ? performance.now() : -1
-    return this.walk(0, { route, started, bypassed: 0, answeredBy: -1, lastError: undefined, lastIndex: -1 })
+    if (this.events.timed) route.started = performance.now()
+    return this.walk(0, route)
   }
 
-  private walk<T>(i: number, walk: Walk<T>): MaybePromise<T> {
+  private walk<T>(i: number, walk: Route<T>): MaybePromise<T> {
     for (; i < this.backends.length; i++) {
       const backend = this.backends[i]!
-      if (this.passOver(backend, walk.route)) {
+      if (this.passOver(backend, walk)) {
         walk.bypassed |= 1 << i
         continue
       }
@@ -84,7 +67,7 @@ export class ChainRouter {
       const t0 = walk.started >= 0 ? performance.now() : -1
       let value: MaybePromise<T>
       try {
-        value = this.attempt(backend, walk.route)
+        value = this.attempt(backend, walk)
       } catch (error) {
         this.failedOn(backend, ticket, seen, walk, error, t0)
         continue
@@ -161,16 +144,16 @@ export class ChainRouter {
     return () => this.writeBacks.ledgers[backend.index]!.unnoteCounts(circuit, counts.failures, counts.successes)
   }
 
-  private failedOn<T>(backend: Backend, ticket: number, seen: number, walk: Walk<T>, error: unknown, t0: number): void {
-    this.report.failed(backend, ticket, seen, walk.route.op, walk.route.circuit, error, t0)
+  private failedOn<T>(backend: Backend, ticket: number, seen: number, walk: Route<T>, error: unknown, t0: number): void {
+    this.report.failed(backend, ticket, seen, walk.op, walk.circuit, error, t0)
     walk.bypassed |= 1 << backend.index
     walk.lastError = error
     walk.lastIndex = backend.index
   }
 
   /** A backend answered: the operation ends here, or (`clear`, `clearAll`) goes on to the next. */
-  private answered<T>(backend: Backend, ticket: number, walk: Walk<T>, value: T, t0: number): MaybePromise<T> {
-    const { route } = walk
+  private answered<T>(backend: Backend, ticket: number, walk: Route<T>, value: T, t0: number): MaybePromise<T> {
+    const route = walk
     this.report.answered(backend, ticket, route.op, route.circuit, t0)
     const ledger = this.writeBacks.ledgers[backend.index]!
     if (route.everywhere) {
@@ -198,8 +181,8 @@ export class ChainRouter {
   }
 
   /** Remembers, for every backend that was passed over, a write that a lower one took. */
-  private noteMissed<T>(walk: Walk<T>, value: T): void {
-    const { route } = walk
+  private noteMissed<T>(walk: Route<T>, value: T): void {
+    const route = walk
     const status = route.wrote?.(value)
     const counts = route.counts
     if (status === undefined && counts === undefined) return
@@ -217,8 +200,9 @@ export class ChainRouter {
    * (those that missed it are owed it); anything else surfaces the last failure, or, if every
    * backend was skipped, a `StorageError` that says so.
    */
-  private end<T>(walk: Walk<T>): T {
-    const { route, started } = walk
+  private end<T>(walk: Route<T>): T {
+    const route = walk
+    const started = walk.started
     if (route.everywhere && walk.answeredBy >= 0) {
       // Backends that missed the clear would serve stale state when they come back: owe it to them.
       for (let index = 0, bits = walk.bypassed; bits !== 0; index++, bits >>>= 1) {
@@ -230,7 +214,9 @@ export class ChainRouter {
       return undefined as T
     }
     this.report.finished(route.op, route.circuit, -1, started, false)
-    if (walk.lastIndex >= 0) throw StorageError.from(walk.lastError, this.backends[walk.lastIndex]!.name, route.op, route.circuit)
+    if (walk.lastIndex >= 0) {
+      throw toStorageError(walk.lastError, { storage: this.backends[walk.lastIndex]!.name, operation: route.op, circuit: route.circuit })
+    }
     const why = this.backends
       .map((b) => (b.health.ready ? `${b.name} until ${new Date(b.health.unhealthyUntil).toISOString()}` : `${b.name} not ready`))
       .join(', ')

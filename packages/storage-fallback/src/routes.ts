@@ -26,12 +26,26 @@ export type Operation =
   | 'clearAll'
 
 /**
- * One operation as the chain routes it: a typed thunk that runs it on any backend, and what a
- * backend that was passed over owes when a lower one takes it instead. Built once per call,
- * always with every field (one object shape for every operation keeps the hot path's property
- * reads monomorphic).
+ * One operation as the chain routes it: a typed thunk that runs it on any backend, what a
+ * backend that was passed over owes when a lower one takes it instead, and the operation's
+ * progress through the backends. Built once per call — the only object the chain allocates for
+ * an operation answered synchronously — always with every field (one object shape for every
+ * operation keeps the hot path's property reads monomorphic).
  */
 export class Route<T> {
+  /** `performance.now()` at the start when the operation is timed for an event, else -1. */
+  started = -1
+  /**
+   * The backends this operation failed on or skipped, as bits (at most 31 backends): a write
+   * that a lower backend takes is owed to each of them.
+   */
+  bypassed = 0
+  /** For a route that goes everywhere: the first backend that answered, -1 until one did. */
+  answeredBy = -1
+  /** The last failure and the backend it came from (-1: none failed, all were skipped). */
+  lastError: unknown = undefined
+  lastIndex = -1
+
   constructor(
     readonly op: Operation,
     /** Circuit concerned; `undefined` only for `clearAll`. */

@@ -137,6 +137,17 @@ describe('chain health rules', () => {
     expect(notices).toHaveLength(4)
   })
 
+  it("forwards a backend's own resync notices to the chain's subscribers", () => {
+    const { clock } = manualClock()
+    const redis = new MapStorage(clock, 'redis')
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new MapStorage(clock, 'memory'), timeout: 2 }], { clock })
+    const notices: StorageNotice[] = []
+    chain.subscribe!((notice) => notices.push(notice))
+    for (const listener of redis.listeners) listener({ resync: true })
+    for (const listener of redis.listeners) listener({ resync: true, circuit: 'a' })
+    expect(notices).toEqual([{ resync: true }, { resync: true, circuit: 'a' }])
+  })
+
   it('writeBack() tries a primary marked unhealthy, brings it back, and says what it did', async () => {
     const { clock } = manualClock()
     const redis = new MapStorage(clock, 'redis')
