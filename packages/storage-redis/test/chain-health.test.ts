@@ -182,3 +182,26 @@ describe('a chain whose primary Redis stops answering for 3 s (SIGSTOP)', () => 
     }
   }, 15_000)
 })
+
+describe('writeBack() by hand while Redis is marked unhealthy', () => {
+  it('tries Redis at once, writes back what it missed, and says the chain is back on it', async () => {
+    const answered = listen<StorageOperationMessage>(CHANNELS.storageOperation)
+    // A probe would come only after a minute: whatever brings Redis back here is writeBack().
+    const { client, redis, chain } = readmeChain({ recoverAfter: 60_000, unhealthyFor: 60_000 })
+    await client.ping()
+    const circuit = `by-hand-${randomUUID()}`
+    server.pause()
+    for (let i = 0; i < 3; i++) await chain.record(circuit, 'failure', 0, 60_000)
+    expect(chain.health()[0]).toMatchObject({ healthy: false, owedWriteBacks: 1 })
+    await chain.setStatus(circuit, { status: 'open', openedAt: Date.now(), epoch: 1, updatedAt: Date.now() })
+    server.resume()
+    const results = await chain.writeBack()
+    expect(results[0]).toEqual({ backend: 'redis', backendIndex: 0, outcome: 'written', written: 1, owed: 0, rejoined: true })
+    expect(await redis.getStatus(circuit)).toMatchObject({ status: 'open', epoch: 1 })
+    // The three failures abandoned at their deadlines landed late; none is written twice.
+    expect(await redis.failureCount(circuit, 60_000)).toBe(3)
+    answered.length = 0
+    await chain.failureCount(circuit, 60_000)
+    expect(answered.map((m) => m.backendIndex)).toEqual([0])
+  })
+})
