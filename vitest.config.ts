@@ -6,11 +6,13 @@ const root = import.meta.dirname
 
 /** Every workspace package that has a `test/` folder becomes one vitest project. */
 function workspaceDirs(): string[] {
-  return ['packages', 'apps'].flatMap((group) => {
+  const grouped = ['packages', 'apps'].flatMap((group) => {
     const base = join(root, group)
     if (!existsSync(base)) return []
     return readdirSync(base).map((name) => join(base, name))
   })
+  // `checks/`: README blocks, versioning and the packed-tarball consumer (see its package.json).
+  return [...grouped, join(root, 'checks')].filter((dir) => existsSync(dir))
 }
 
 // Tests import `@breaker/*` from source so they never depend on a stale build;

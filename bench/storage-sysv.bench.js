@@ -52,6 +52,7 @@ async function main() {
       await past.close()
     }
     sysv.setStatus('status', { status: 'closed', openedAt: null, epoch: 3, updatedAt: Date.now() })
+    bucket.setStatus('status', { status: 'closed', openedAt: null, epoch: 3, updatedAt: Date.now() })
 
     group('one process', () => {
       summary(() => {
@@ -60,7 +61,10 @@ async function main() {
       })
       bench('sysv: recordFailure', () => sysv.recordFailure('hot', 0))
       bench('sysv: failureCount over 60 s', () => do_not_optimize(sysv.failureCount('hot', WINDOW)))
-      bench('sysv: getStatus', () => do_not_optimize(sysv.getStatus('status')))
+      summary(() => {
+        bench('sysv: getStatus', () => do_not_optimize(sysv.getStatus('status')))
+        bench('bucket: getStatus', () => do_not_optimize(bucket.getStatus('status')))
+      })
     })
     await run()
 

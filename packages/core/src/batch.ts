@@ -1,13 +1,13 @@
 import type { WindowCounts } from './types.js'
 
-/** Outcomes counted locally and not yet written, all from one epoch. */
+/** Outcomes counted locally and not yet written, all from calls admitted in one phase. */
 export class PendingBatch {
   failures = 0
   successes = 0
   /** When the oldest pending outcome was counted (epoch ms). */
   since = 0
-  /** Epoch the pending outcomes were admitted under. */
-  epoch = 0
+  /** Phase the pending outcomes were admitted in (compared by identity). */
+  phase: object | undefined = undefined
   /** Counts answered by the last write: the base the pending outcomes add to. */
   last: WindowCounts = { failures: 0, successes: 0 }
 
@@ -15,12 +15,12 @@ export class PendingBatch {
     return this.failures + this.successes
   }
 
-  /** Adds one outcome; outcomes of an older epoch are dropped first. */
-  add(failure: boolean, epoch: number, now: number): void {
-    if (epoch !== this.epoch) {
+  /** Adds one outcome; outcomes of an earlier phase are dropped first. */
+  add(failure: boolean, phase: object, now: number): void {
+    if (phase !== this.phase) {
       this.failures = 0
       this.successes = 0
-      this.epoch = epoch
+      this.phase = phase
       this.last = { failures: 0, successes: 0 }
     }
     if (this.size === 0) this.since = now

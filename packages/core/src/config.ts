@@ -1,11 +1,16 @@
 import { ConfigurationError } from './errors.js'
-import type { BatchOptions, CircuitHooks, CircuitOptions, Fallback, Threshold } from './options.js'
+import { MAX_TIMER_MS } from './kit/numbers.js'
+import { rejectUnknownKeys } from './option-keys.js'
+import type { AbsoluteThreshold, BatchOptions, CircuitHooks, CircuitOptions, Fallback, RateThreshold } from './options.js'
 import type { Storage } from './storage.js'
 import type { Clock } from './types.js'
 
+/** A threshold after defaults: a rate threshold always says its `minimumCalls`. */
+export type ResolvedThreshold = AbsoluteThreshold | (RateThreshold & { readonly minimumCalls: number })
+
 /** A circuit's options after validation and defaults: every field present. */
 export interface CircuitConfig {
-  readonly threshold: Threshold
+  readonly threshold: ResolvedThreshold
   readonly resetAfter: number
   readonly jitter: number
   readonly halfOpenCalls: number
@@ -19,15 +24,42 @@ export interface CircuitConfig {
   readonly on: CircuitHooks
   readonly clock: Clock
   readonly onStorageFailure: 'open' | 'throw'
+  readonly storageTimeout: number
 }
+
+/** Every key `CircuitOptions` knows. */
+const OPTIONS = [
+  'storage',
+  'threshold',
+  'resetAfter',
+  'jitter',
+  'halfOpenCalls',
+  'successThreshold',
+  'timeout',
+  'maxConcurrent',
+  'isFailure',
+  'fallback',
+  'stateCacheTtl',
+  'batch',
+  'on',
+  'clock',
+  'registry',
+  'onStorageFailure',
+  'storageTimeout',
+] as const
+
+/** `minimumCalls` of a rate threshold when none is given: the Ruby gem's default. */
+export const DEFAULT_MINIMUM_CALLS = 5
 
 const HOOKS = ['open', 'close', 'halfOpen', 'reject', 'stateChange', 'beforeTransition', 'storageError'] as const
 const STORAGE_METHODS = ['getStatus', 'setStatus', 'recordSuccess', 'recordFailure', 'successCount', 'failureCount', 'clear', 'clearAll'] as const
 
-function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigurationError(option, 'must be a positive number of milliseconds', value)
-  }
+/** A duration in ms: positive (or ≥ 0 with `allowZero`) and within what Node's timers honour. */
+function milliseconds(option: string, value: unknown, allowZero = false): number {
+  const ok = typeof value === 'number' && Number.isFinite(value) && (allowZero ? value >= 0 : value > 0)
+  if (!ok) throw new ConfigurationError(option, `must be a ${allowZero ? 'number of milliseconds >= 0' : 'positive number of milliseconds'}`, value)
+  // Node turns a longer timer into 1 ms, so a huge deadline would fire at once.
+  if (value > MAX_TIMER_MS) throw new ConfigurationError(option, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days)`, value)
   return value
 }
 
@@ -49,24 +81,23 @@ function fn<F>(option: string, value: unknown): F {
   return value as F
 }
 
-function threshold(value: unknown): Threshold {
+function threshold(value: unknown): ResolvedThreshold {
   if (typeof value !== 'object' || value === null) {
     throw new ConfigurationError('threshold', 'must be { failures, within } or { failureRate, minimumCalls, within }', value)
   }
   const t = value as Record<string, unknown>
-  const known = new Set(['failures', 'within', 'failureRate', 'minimumCalls'])
-  const unknown = Object.keys(t).filter((key) => !known.has(key))
-  if (unknown.length > 0 || ('failures' in t) === ('failureRate' in t)) {
+  if (('failures' in t) === ('failureRate' in t)) {
     throw new ConfigurationError('threshold', 'must be { failures, within } or { failureRate, minimumCalls, within }', value)
   }
-  const within = positive('threshold.within', t.within)
+  rejectUnknownKeys(t, ['failures', 'within', 'failureRate', 'minimumCalls'], 'threshold.')
+  const within = milliseconds('threshold.within', t.within)
   if ('failures' in t) {
     if ('minimumCalls' in t) throw new ConfigurationError('threshold.minimumCalls', 'goes with failureRate, not failures', t.minimumCalls)
     return { failures: positiveInteger('threshold.failures', t.failures), within }
   }
   return {
     failureRate: fraction('threshold.failureRate', t.failureRate, false),
-    minimumCalls: positiveInteger('threshold.minimumCalls', t.minimumCalls ?? 1),
+    minimumCalls: positiveInteger('threshold.minimumCalls', t.minimumCalls ?? DEFAULT_MINIMUM_CALLS),
     within,
   }
 }
@@ -75,7 +106,8 @@ function batch(value: unknown): BatchOptions | undefined {
   if (value === undefined || value === false) return undefined
   if (typeof value !== 'object' || value === null) throw new ConfigurationError('batch', 'must be { interval, maxSize } or false', value)
   const b = value as Record<string, unknown>
-  return { interval: positive('batch.interval', b.interval), maxSize: positiveInteger('batch.maxSize', b.maxSize) }
+  rejectUnknownKeys(b, ['interval', 'maxSize'], 'batch.')
+  return { interval: milliseconds('batch.interval', b.interval), maxSize: positiveInteger('batch.maxSize', b.maxSize) }
 }
 
 function hooks(value: unknown): CircuitHooks {
@@ -102,31 +134,28 @@ export function assertStorage(value: unknown, option = 'storage'): asserts value
 }
 
 /** Validates options and fills defaults (the Ruby gem's); throws `ConfigurationError` naming the option. */
-export function resolveConfig(name: unknown, options: CircuitOptions): CircuitConfig {
-  if (typeof name !== 'string' || name.length === 0) throw new ConfigurationError('name', 'must be a non-empty string', name)
+export function resolveConfig(options: CircuitOptions): CircuitConfig {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object', options)
+  rejectUnknownKeys(options, OPTIONS)
   const o = options
   const failure = o.onStorageFailure ?? 'open'
   if (failure !== 'open' && failure !== 'throw') throw new ConfigurationError('onStorageFailure', "must be 'open' or 'throw'", failure)
-  const ttl = o.stateCacheTtl ?? 0
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
-    throw new ConfigurationError('stateCacheTtl', 'must be a number of milliseconds >= 0', ttl)
-  }
   return {
     threshold: threshold(o.threshold ?? { failures: 5, within: 60_000 }),
-    resetAfter: positive('resetAfter', o.resetAfter ?? 60_000),
+    resetAfter: milliseconds('resetAfter', o.resetAfter ?? 60_000),
     jitter: fraction('jitter', o.jitter ?? 0.25, true),
     halfOpenCalls: positiveInteger('halfOpenCalls', o.halfOpenCalls ?? 1),
     successThreshold: positiveInteger('successThreshold', o.successThreshold ?? 1),
-    timeout: o.timeout === undefined ? undefined : positive('timeout', o.timeout),
+    timeout: o.timeout === undefined ? undefined : milliseconds('timeout', o.timeout),
     maxConcurrent: o.maxConcurrent === undefined ? undefined : positiveInteger('maxConcurrent', o.maxConcurrent),
     isFailure: o.isFailure === undefined ? undefined : fn('isFailure', o.isFailure),
     fallback: o.fallback,
-    stateCacheTtl: ttl,
+    stateCacheTtl: milliseconds('stateCacheTtl', o.stateCacheTtl ?? 0, true),
     batch: batch(o.batch),
     on: hooks(o.on),
     clock: o.clock === undefined ? Date.now : fn('clock', o.clock),
     onStorageFailure: failure,
+    storageTimeout: milliseconds('storageTimeout', o.storageTimeout ?? 1_000),
   }
 }
 
@@ -143,5 +172,6 @@ export function configToJSON(config: CircuitConfig): Record<string, unknown> {
     stateCacheTtl: config.stateCacheTtl,
     batch: config.batch ? { ...config.batch } : null,
     onStorageFailure: config.onStorageFailure,
+    storageTimeout: config.storageTimeout,
   }
 }

@@ -38,6 +38,7 @@ export { NullStorage } from './null-storage.js'
 export { StatusListeners } from './status-listeners.js'
 export type { Storage } from './storage.js'
 export type {
+  CircuitHandle,
   CircuitState,
   Clock,
   EventLogEntry,
@@ -56,7 +57,7 @@ export { Circuit } from './circuit.js'
 export type { CircuitStats, SyncInput } from './circuit.js'
 export { Registry, configure, defaultRegistry as registry } from './registry.js'
 export type { ConfigureOptions, ImportResult, RegistryOptions } from './registry.js'
-export { SNAPSHOT_VERSION } from './snapshot.js'
+export { MAX_SNAPSHOT_COUNT, SNAPSHOT_VERSION } from './snapshot.js'
 export type { CircuitSnapshot, RegistrySnapshot } from './snapshot.js'
 export type {
   AbsoluteThreshold,
@@ -66,8 +67,10 @@ export type {
   CircuitOptions,
   Fallback,
   FallbackContext,
+  FallbackEntry,
   FallbackFn,
   RateThreshold,
+  StaticFallback,
   StorageErrorContext,
   Threshold,
 } from './options.js'

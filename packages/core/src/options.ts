@@ -16,8 +16,8 @@ export interface AbsoluteThreshold {
 export interface RateThreshold {
   /** Share of failures that opens the circuit, in (0, 1]. */
   failureRate: number
-  /** Calls needed in the window before the rate is judged (a positive integer). */
-  minimumCalls: number
+  /** Calls needed in the window before the rate is judged (a positive integer). Default 5. */
+  minimumCalls?: number
   /** Window the calls are counted over (ms). */
   within: number
 }
@@ -36,8 +36,17 @@ export interface FallbackContext {
 /** A function fallback, called with the error it replaces. */
 export type FallbackFn<T> = (error: unknown, context: FallbackContext) => T | PromiseLike<T>
 
+/**
+ * A value served as it is. Functions are excluded, so a function fallback is always read as a
+ * {@link FallbackFn} and its parameters are typed without annotations.
+ */
+export type StaticFallback<T> = T extends (...args: never[]) => unknown ? never : T
+
+/** One fallback: a function of the error, or a static value. */
+export type FallbackEntry<T> = FallbackFn<T> | StaticFallback<T>
+
 /** A function, a static value, or an ordered list of them, tried in turn. */
-export type Fallback<T = unknown> = FallbackFn<T> | T | ReadonlyArray<FallbackFn<T> | T>
+export type Fallback<T = unknown> = FallbackEntry<T> | ReadonlyArray<FallbackEntry<T>>
 
 /** Coalesces outcome writes: a batch is written every `interval` ms or at `maxSize` outcomes. */
 export interface BatchOptions {
@@ -100,7 +109,10 @@ export interface CircuitOptions<T = unknown> {
   maxConcurrent?: number
   /** Which errors count as failures. Default: every error. */
   isFailure?: (error: unknown) => boolean
-  /** Served instead of an error for open or bulkhead rejections and counted failures. */
+  /**
+   * Served instead of an error for open or bulkhead rejections and counted failures; its type
+   * joins the result type of `call()`.
+   */
   fallback?: Fallback<T>
   /** How long a read of the shared status is trusted (ms); 0 reads it before every call. Default 0. */
   stateCacheTtl?: number
@@ -114,4 +126,9 @@ export interface CircuitOptions<T = unknown> {
   registry?: Registry | false
   /** On a storage failure: `'open'` lets the call proceed as if closed (default), `'throw'` rejects it. */
   onStorageFailure?: 'open' | 'throw'
+  /**
+   * Longest wait for a storage answer (ms); a miss is a `StorageTimeoutError`, reported, and the
+   * call fails open. Synchronous (in-process) answers are never timed. Default 1 000.
+   */
+  storageTimeout?: number
 }

@@ -1,26 +1,21 @@
 import { PendingBatch, sweepLater } from './batch.js'
 import type { Flushable } from './batch.js'
+import type { CircuitConfig } from './config.js'
 import { andThen, attempt, isThenable } from './maybe.js'
 import type { PendingWrites } from './pending.js'
-import type { SharedStatus } from './shared-status.js'
+import { afterFailure, afterProbeSuccess, isOver, windowAt } from './state-machine.js'
+import type { Phase } from './state-machine.js'
+import type { StatusCache } from './status-cache.js'
 import { readCounts, recordMany, recordOutcome } from './storage-ops.js'
-import type { CircuitState, MaybePromise, WindowCounts } from './types.js'
+import type { Transitions } from './transitions.js'
+import type { MaybePromise, WindowCounts } from './types.js'
 
-/** What `stats()` answers; counts are over the threshold window. */
-export interface CircuitStats {
-  /** Current state (read from storage). */
-  state: CircuitState
-  /** Failures counted in the threshold window. */
-  failures: number
-  /** Successes counted in the threshold window. */
-  successes: number
-  /** When the circuit last opened (epoch ms), or `null`. */
-  openedAt: number | null
-  /** Epoch of the current status. */
-  epoch: number
-  /** Last counted failure this instance saw (epoch ms), or `null`. */
-  lastFailureAt: number | null
-}
+/**
+ * Outcome writes of one circuit that may be in flight at once. Past it, outcomes merge into one
+ * write sent when an earlier one settles, so a storage that stops answering costs a bounded
+ * amount of memory however many calls go on.
+ */
+export const MAX_WRITES_IN_FLIGHT = 64
 
 /** Call duration (ms) for storages that keep durations; 0 when the call was not timed (NaN start). */
 function duration(started: number, now: number): number {
@@ -28,118 +23,132 @@ function duration(started: number, now: number): number {
 }
 
 /**
- * Writes the outcomes of a circuit's calls and opens or closes it when they cross its
- * thresholds: failures against the threshold (directly, or through a batch), probe successes
- * against `successThreshold`. Outcomes of calls admitted under an older epoch are dropped.
+ * Writes the outcomes of a circuit's calls and moves it when they cross its thresholds:
+ * failures against the threshold (directly, or through a batch), probe successes against
+ * `successThreshold`. Outcomes of calls admitted in an earlier phase are dropped.
  */
 export class OutcomeRecorder implements Flushable {
   /** Last counted failure this instance saw (epoch ms), or `null`. */
   lastFailureAt: number | null = null
-  readonly #shared: SharedStatus
+  readonly #cache: StatusCache
+  readonly #transitions: Transitions
   readonly #pending: PendingWrites
-  readonly #over: (counts: WindowCounts) => boolean
+  readonly #config: CircuitConfig
   readonly #batch: PendingBatch | undefined
+  #inFlight = 0
+  // Outcomes waiting for a write slot (only while MAX_WRITES_IN_FLIGHT writes are pending).
+  #merged: { failures: number; successes: number } | undefined
 
-  constructor(shared: SharedStatus, pending: PendingWrites) {
-    this.#shared = shared
+  constructor(cache: StatusCache, transitions: Transitions, pending: PendingWrites, config: CircuitConfig) {
+    this.#cache = cache
+    this.#transitions = transitions
     this.#pending = pending
-    this.#batch = shared.config.batch ? new PendingBatch() : undefined
-    const t = shared.config.threshold
-    this.#over =
-      'failures' in t
-        ? (c) => c.failures >= t.failures
-        : (c) => c.failures + c.successes >= t.minimumCalls && c.failures / (c.failures + c.successes) >= t.failureRate
+    this.#config = config
+    this.#batch = config.batch ? new PendingBatch() : undefined
   }
 
   /** Whether `error` counts as a failure (`isFailure`; a predicate that throws counts it, and is reported). */
   counts(error: unknown): boolean {
-    const isFailure = this.#shared.config.isFailure
+    const isFailure = this.#config.isFailure
     if (!isFailure) return true
     try {
       return isFailure(error) !== false
     } catch (thrown) {
-      this.#shared.hooks.error('isFailure', thrown)
+      this.#transitions.hooks.error('isFailure', thrown)
       return true
     }
   }
 
-  /** Status and counts over the threshold window, read from storage now. */
-  async stats(): Promise<CircuitStats> {
-    const shared = this.#shared
-    const status = await shared.fresh()
-    let counts: WindowCounts = { failures: 0, successes: 0 }
+  /** Counts over the threshold window, read from storage now (zeros when it fails, reported). */
+  async windowCounts(): Promise<WindowCounts> {
+    const { io } = this.#cache
     try {
-      counts = await readCounts(shared.storage, shared.name, shared.config.threshold.within)
+      return await io.bound(readCounts(io.storage, io.circuit, this.#config.threshold.within), 'failureCount')
     } catch (error) {
-      shared.failed('failureCount', error)
+      io.failed('failureCount', error)
+      return { failures: 0, successes: 0 }
     }
-    return { state: status.status, ...counts, openedAt: status.openedAt, epoch: status.epoch, lastFailureAt: this.lastFailureAt }
   }
 
-  /** A call admitted under `epoch` succeeded; `started` is its start (epoch ms) or NaN when untimed. */
-  success(epoch: number, probe: boolean, started: number): void {
-    const shared = this.#shared
-    // Outcomes of calls admitted under an older epoch describe a state that no longer holds.
-    if (epoch !== shared.current.epoch) return
-    if (probe || this.#batch) {
-      const now = shared.config.clock()
-      return this.#pending.track(probe ? this.#probeSucceeded(epoch, now, duration(started, now)) : this.#batched(false, epoch, now))
-    }
-    const took = shared.timesCalls ? duration(started, shared.config.clock()) : 0
+  /** A call admitted closed in `admitted` succeeded; `started` is its start (epoch ms) or NaN when untimed. */
+  success(admitted: Phase, started: number): void {
+    const cache = this.#cache
+    if (admitted !== cache.phase) return
+    if (this.#batch) return this.#pending.track(this.#batched(false, admitted, this.#config.clock()))
+    if (this.#inFlight >= MAX_WRITES_IN_FLIGHT) return this.#merge(0, 1)
+    const io = cache.io
+    const took = io.timesCalls ? duration(started, this.#config.clock()) : 0
     // Inline rather than through attempt(): no closures on the path every success takes.
     let written: MaybePromise<void>
     try {
-      written = shared.storage.recordSuccess(shared.name, took)
+      written = io.handle.recordSuccess(took)
     } catch (error) {
-      shared.failed('recordSuccess', error)
+      io.failed('recordSuccess', error)
       return
     }
-    if (isThenable(written)) this.#pending.track(written.then(undefined, (error: unknown) => void shared.failed('recordSuccess', error)))
+    if (isThenable(written)) {
+      io.writesSync = false
+      this.#track(written, 'recordSuccess')
+    } else if (io.writesSync === undefined) io.writesSync = true
   }
 
-  /** A counted failure of a call admitted under `epoch`; settles once it is counted and acted on. */
-  failure(epoch: number, probe: boolean, started: number): MaybePromise<void> {
-    const shared = this.#shared
-    const now = shared.config.clock()
+  /** A probe admitted in `admitted` succeeded: count it, and close once enough in a row did. */
+  probeSucceeded(admitted: Phase, started: number): void {
+    const now = this.#config.clock()
+    const io = this.#cache.io
+    // Successes since the circuit went half_open: a counted probe failure in between would
+    // have reopened it, so these are consecutive.
+    const since = Math.max(1, now - admitted.record.updatedAt)
+    const counts = attempt(
+      () => io.bound(recordOutcome(io.storage, io.circuit, 'success', duration(started, now), since), 'record'),
+      (error) => (io.failed('record', error), { failures: 0, successes: 1 }),
+    )
+    this.#pending.track(
+      andThen(counts, (c) => {
+        const to = afterProbeSuccess(this.#cache.phase, admitted, c.successes, this.#config.successThreshold)
+        return to && andThen(this.#transitions.to(admitted, to, now), () => undefined)
+      }),
+    )
+  }
+
+  /** A counted failure of a call admitted in `admitted`; settles once it is counted and acted on. */
+  failure(admitted: Phase, probe: boolean, started: number): MaybePromise<void> {
+    const now = this.#config.clock()
     this.lastFailureAt = now
-    if (epoch !== shared.current.epoch) return
+    const cache = this.#cache
+    if (admitted !== cache.phase) return
+    const io = cache.io
     const took = duration(started, now)
     if (probe) {
       // One counted probe failure reopens the circuit with a fresh openedAt.
-      this.#pending.track(attempt(() => shared.storage.recordFailure(shared.name, took), (e) => void shared.failed('recordFailure', e)))
-      return andThen(shared.transition(shared.current, 'open', now), () => undefined)
+      this.#track(attempt(() => io.storage.recordFailure(io.circuit, took), (e) => void io.failed('recordFailure', e)), 'recordFailure')
+      return andThen(this.#transitions.to(admitted, 'open', now), () => undefined)
     }
-    if (this.#batch) return this.#batched(true, epoch, now)
+    if (this.#batch) return this.#batched(true, admitted, now)
+    if (this.#inFlight >= MAX_WRITES_IN_FLIGHT) return this.#merge(1, 0)
+    this.#inFlight++
     const counts = attempt(
-      () => recordOutcome(shared.storage, shared.name, 'failure', took, this.#window(now)),
-      (error) => void shared.failed('record', error),
+      () => io.bound(io.handle.record('failure', took, windowAt(this.#config.threshold.within, admitted, now)), 'record'),
+      (error) => void io.failed('record', error),
     )
-    return andThen(counts, (c) => (c ? this.#tripIfOver(c, epoch, now) : undefined))
-  }
-
-  #probeSucceeded(epoch: number, now: number, took: number): MaybePromise<void> {
-    const shared = this.#shared
-    // Successes since the circuit went half_open: any counted probe failure in between would
-    // have reopened it, so these are consecutive.
-    const since = Math.max(1, now - shared.current.updatedAt)
-    const counts = attempt(
-      () => recordOutcome(shared.storage, shared.name, 'success', took, since),
-      (error) => (shared.failed('record', error), { failures: 0, successes: 1 }),
-    )
-    return andThen(counts, (c) => {
-      const status = shared.current
-      if (c.successes < shared.config.successThreshold || status.epoch !== epoch || status.status !== 'half_open') return
-      return andThen(shared.transition(status, 'closed', now), () => undefined)
+    if (!isThenable(counts)) {
+      this.#inFlight--
+      return counts && this.#tripIfOver(counts, admitted, now)
+    }
+    io.writesSync = false
+    return counts.then((c) => {
+      this.#settled()
+      return c && this.#tripIfOver(c, admitted, now)
     })
   }
 
-  #batched(failure: boolean, epoch: number, now: number): MaybePromise<void> {
+  #batched(failure: boolean, admitted: Phase, now: number): MaybePromise<void> {
     const batch = this.#batch!
-    const { interval, maxSize } = this.#shared.config.batch!
-    batch.add(failure, epoch, now)
+    const { interval, maxSize } = this.#config.batch!
+    batch.add(failure, admitted, now)
     // A failure that would trip the circuit on the estimate is written at once, so the
     // decision to open is always made on counts the storage confirmed.
-    if ((failure && this.#over(batch.estimate())) || batch.size >= maxSize || now - batch.since >= interval) {
+    if ((failure && isOver(this.#config.threshold, batch.estimate())) || batch.size >= maxSize || now - batch.since >= interval) {
       return this.flush(now)
     }
     sweepLater(this, interval)
@@ -149,17 +158,17 @@ export class OutcomeRecorder implements Flushable {
   flush(now: number): MaybePromise<void> {
     const batch = this.#batch
     if (!batch || batch.size === 0) return
-    const shared = this.#shared
-    const epoch = batch.epoch
+    const admitted = batch.phase as Phase
+    const io = this.#cache.io
     const taken = batch.take()
     const counts = attempt(
-      () => recordMany(shared.storage, shared.name, taken, this.#window(now)),
-      (error) => void shared.failed('recordBatch', error),
+      () => io.bound(recordMany(io.storage, io.circuit, taken, windowAt(this.#config.threshold.within, admitted, now)), 'recordBatch'),
+      (error) => void io.failed('recordBatch', error),
     )
     return andThen(counts, (c) => {
       if (!c) return
       batch.last = c
-      return this.#tripIfOver(c, epoch, now)
+      return this.#tripIfOver(c, admitted, now)
     })
   }
 
@@ -167,26 +176,61 @@ export class OutcomeRecorder implements Flushable {
   sweep(): boolean {
     const batch = this.#batch
     if (!batch || batch.size === 0) return false
-    const now = this.#shared.config.clock()
-    if (now - batch.since >= this.#shared.config.batch!.interval) this.#pending.track(this.flush(now))
+    const now = this.#config.clock()
+    if (now - batch.since >= this.#config.batch!.interval) this.#pending.track(this.flush(now))
     return batch.size > 0
   }
 
   /** Forgets pending outcomes and the last failure (a hard reset). */
   forget(): void {
     this.#batch?.take()
+    this.#merged = undefined
     this.lastFailureAt = null
   }
 
-  #tripIfOver(counts: WindowCounts, epoch: number, now: number): MaybePromise<void> {
-    const shared = this.#shared
-    const status = shared.current
-    if (status.epoch !== epoch || status.status !== 'closed' || !this.#over(counts)) return
-    return andThen(shared.transition(status, 'open', now), () => undefined)
+  #tripIfOver(counts: WindowCounts, admitted: Phase, now: number): MaybePromise<void> {
+    const to = afterFailure(this.#cache.phase, admitted, this.#config.threshold, counts)
+    return to && andThen(this.#transitions.to(admitted, to, now), () => undefined)
   }
 
-  /** The threshold window, starting no earlier than the last transition so old failures cannot retrip it. */
-  #window(now: number): number {
-    return Math.min(this.#shared.config.threshold.within, Math.max(1, now - this.#shared.current.updatedAt))
+  /** Keeps an unawaited write in the in-flight count until it settles (bounded by storageTimeout). */
+  #track(written: MaybePromise<unknown>, operation: string): void {
+    if (!isThenable(written)) return
+    this.#inFlight++
+    const io = this.#cache.io
+    this.#pending.track(
+      (io.bound(written, operation) as Promise<unknown>).then(
+        () => this.#settled(),
+        (error: unknown) => {
+          io.failed(operation, error)
+          this.#settled()
+        },
+      ),
+    )
+  }
+
+  #merge(failures: number, successes: number): void {
+    const merged = (this.#merged ??= { failures: 0, successes: 0 })
+    merged.failures += failures
+    merged.successes += successes
+  }
+
+  /** A write settled: send what merged meanwhile as one write, and act on its counts. */
+  #settled(): void {
+    this.#inFlight--
+    const merged = this.#merged
+    if (!merged) return
+    this.#merged = undefined
+    const io = this.#cache.io
+    const admitted = this.#cache.phase
+    const now = this.#config.clock()
+    const counts = attempt(
+      () => recordMany(io.storage, io.circuit, merged, windowAt(this.#config.threshold.within, admitted, now)),
+      (error) => void io.failed('recordBatch', error),
+    )
+    this.#track(
+      andThen(counts, (c) => c && this.#tripIfOver(c, admitted, now)),
+      'recordBatch',
+    )
   }
 }

@@ -1,65 +1,50 @@
 import { attempt, isThenable } from './maybe.js'
 import type { PendingWrites } from './pending.js'
-import type { SharedStatus } from './shared-status.js'
-import type { MaybePromise, ProbeLease, StatusRecord } from './types.js'
+import { returnProbe, takeProbe } from './state-machine.js'
+import type { HalfOpenPhase } from './state-machine.js'
+import type { StorageIO } from './storage-io.js'
+import type { MaybePromise, ProbeLease } from './types.js'
 
-/** A permit counted by this instance alone (the storage offers no leases). */
-export const LOCAL_PERMIT = true
-
-/** What a half-open call holds while it runs; `undefined` for a call admitted closed. */
-export type Permit = ProbeLease | typeof LOCAL_PERMIT | undefined
+/**
+ * What a half-open call holds while it runs: a storage lease, or — where the storage has no
+ * leases — the half-open phase whose local permit it took; `undefined` for a call admitted closed.
+ */
+export type Permit = ProbeLease | HalfOpenPhase | undefined
 
 /**
  * The half-open probe permits of one circuit: at most `halfOpenCalls` in flight, counted
- * across every instance by the storage's leases where it has them, else by this instance.
- * A permit goes back when its probe settles, however it settles.
+ * across every instance by the storage's leases where it has them, else by this instance in
+ * the phase itself. A permit goes back when its probe settles, however it settles.
  */
 export class ProbePermits {
-  readonly #shared: SharedStatus
-  readonly #pending: PendingWrites
-  #held = 0
-  #epoch = -1
+  constructor(
+    readonly io: StorageIO,
+    readonly pending: PendingWrites,
+    readonly max: number,
+    readonly leaseTtl: number,
+  ) {}
 
-  constructor(shared: SharedStatus, pending: PendingWrites) {
-    this.#shared = shared
-    this.#pending = pending
-  }
-
-  /** A permit for a probe under `status`, or `null` when every permit is taken. */
-  acquire(status: StatusRecord): MaybePromise<Permit | null> {
-    const shared = this.#shared
-    const { storage, config } = shared
-    if (!storage.capabilities.leases || !storage.acquireProbe) return this.#local(status)
+  /** A permit for a probe in `phase`, or `null` when every permit is taken. */
+  acquire(phase: HalfOpenPhase): MaybePromise<Permit | null> {
+    const { io } = this
+    const storage = io.storage
+    if (!storage.capabilities.leases || !storage.acquireProbe || phase.local) return takeProbe(phase, this.max) ? phase : null
     // A lease lapses after the call's deadline (or the reset delay), so a crashed holder
     // cannot keep the circuit half_open for ever.
-    const ttl = config.timeout ?? config.resetAfter
     const lease = attempt(
-      () => storage.acquireProbe!(shared.name, config.halfOpenCalls, ttl),
-      (error) => (shared.failed('acquireProbe', error), undefined),
+      () => io.bound(storage.acquireProbe!(io.circuit, this.max, this.leaseTtl), 'acquireProbe'),
+      (error) => (io.failed('acquireProbe', error), undefined),
     )
     // undefined: the storage failed to answer, so count locally rather than refuse the probe.
-    return isThenable(lease) ? lease.then((l) => (l === undefined ? this.#local(status) : l)) : lease === undefined ? this.#local(status) : lease
+    const local = (l: ProbeLease | null | undefined): Permit | null => (l !== undefined ? l : takeProbe(phase, this.max) ? phase : null)
+    return isThenable(lease) ? lease.then(local) : local(lease)
   }
 
-  #local(status: StatusRecord): Permit | null {
-    if (this.#epoch !== status.epoch) {
-      this.#epoch = status.epoch
-      this.#held = 0
-    }
-    if (this.#held >= this.#shared.config.halfOpenCalls) return null
-    this.#held++
-    return LOCAL_PERMIT
-  }
-
-  /** Gives back the permit of a probe admitted under `epoch`. */
-  release(permit: Permit, epoch: number): void {
+  /** Gives a permit back. */
+  release(permit: Permit): void {
     if (permit === undefined) return
-    if (permit === LOCAL_PERMIT) {
-      // Permits of an older epoch were already forgotten when the epoch moved on.
-      if (this.#epoch === epoch && this.#held > 0) this.#held--
-      return
-    }
-    const shared = this.#shared
-    this.#pending.track(attempt(() => permit.release(), (error) => void shared.failed('releaseProbe', error)))
+    if ('state' in permit) return returnProbe(permit)
+    const { io } = this
+    this.pending.track(attempt(() => io.bound(permit.release(), 'releaseProbe'), (error) => void io.failed('releaseProbe', error)))
   }
 }

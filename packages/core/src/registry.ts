@@ -1,4 +1,7 @@
 import type { Circuit, SyncInput } from './circuit.js'
+
+/** A circuit whatever its fallback type. */
+type AnyCircuit = Circuit<unknown>
 import { assertStorage } from './config.js'
 import { ConfigurationError } from './errors.js'
 import { SNAPSHOT_VERSION, readSnapshot } from './snapshot.js'
@@ -24,7 +27,7 @@ export interface RegistryOptions {
  * A circuit joins the default `registry` unless its options say otherwise.
  */
 export class Registry {
-  readonly #circuits = new Map<string, Circuit>()
+  readonly #circuits = new Map<string, AnyCircuit>()
   /** Storage for circuits created without one. */
   defaultStorage: Storage | undefined
 
@@ -37,7 +40,7 @@ export class Registry {
    * Adds a circuit (circuits do this themselves on construction).
    * @throws ConfigurationError when another circuit already holds the name.
    */
-  register(circuit: Circuit): void {
+  register(circuit: AnyCircuit): void {
     const held = this.#circuits.get(circuit.name)
     if (held && held !== circuit) {
       throw new ConfigurationError(
@@ -50,7 +53,7 @@ export class Registry {
   }
 
   /** Lets a circuit go; answers whether it was registered. */
-  unregister(circuit: Circuit | string): boolean {
+  unregister(circuit: AnyCircuit | string): boolean {
     const name = typeof circuit === 'string' ? circuit : circuit.name
     const held = this.#circuits.get(name)
     if (!held || (typeof circuit !== 'string' && held !== circuit)) return false
@@ -58,44 +61,46 @@ export class Registry {
   }
 
   /** The circuit of that name, if registered. */
-  get(name: string): Circuit | undefined {
+  get(name: string): AnyCircuit | undefined {
     return this.#circuits.get(name)
   }
 
   /** Every registered circuit. */
-  all(): Circuit[] {
+  all(): AnyCircuit[] {
     return [...this.#circuits.values()]
   }
 
-  #require(name: string): Circuit {
+  /** Runs `op` on the named circuit; an unknown name rejects (never throws from a Promise-returning method). */
+  #on(name: string, op: (circuit: AnyCircuit) => Promise<void>): Promise<void> {
     const circuit = this.#circuits.get(name)
-    if (!circuit) throw new ConfigurationError('name', 'is not a registered circuit', name)
-    return circuit
+    if (!circuit) return Promise.reject(new ConfigurationError('name', 'is not a registered circuit', name))
+    return op(circuit)
   }
 
-  /** Opens the named circuit. @throws ConfigurationError for an unknown name. */
+  /** Opens the named circuit; rejects with ConfigurationError for an unknown name. */
   forceOpen(name: string): Promise<void> {
-    return this.#require(name).forceOpen()
+    return this.#on(name, (c) => c.forceOpen())
   }
 
-  /** Closes the named circuit. @throws ConfigurationError for an unknown name. */
+  /** Closes the named circuit; rejects with ConfigurationError for an unknown name. */
   forceClose(name: string): Promise<void> {
-    return this.#require(name).forceClose()
+    return this.#on(name, (c) => c.forceClose())
   }
 
-  /** Soft-resets the named circuit. @throws ConfigurationError for an unknown name. */
+  /** Soft-resets the named circuit; rejects with ConfigurationError for an unknown name. */
   reset(name: string): Promise<void> {
-    return this.#require(name).reset()
+    return this.#on(name, (c) => c.reset())
   }
 
-  /** Hard-resets the named circuit. @throws ConfigurationError for an unknown name. */
+  /** Hard-resets the named circuit; rejects with ConfigurationError for an unknown name. */
   hardReset(name: string): Promise<void> {
-    return this.#require(name).hardReset()
+    return this.#on(name, (c) => c.hardReset())
   }
 
   /**
    * Applies a transition received from elsewhere (the user's own bus) without firing hooks;
    * answers whether a circuit of that name exists here.
+   * @throws ConfigurationError for a state or record that is not valid.
    */
   syncState(name: string, status: SyncInput): boolean {
     const circuit = this.#circuits.get(name)

@@ -1,8 +1,16 @@
 import { ConfigurationError, isCircuitState } from './errors.js'
+import { isCount, isEpochMs } from './kit/numbers.js'
 import type { CircuitState } from './types.js'
 
 /** Version of the snapshot format written by `exportAll()`. */
 export const SNAPSHOT_VERSION = 1
+
+/**
+ * The most outcomes of either kind one circuit's snapshot entry restores. Larger counts are
+ * scaled down together (keeping the failure rate) so importing a circuit costs the same
+ * whatever its counts say; a threshold never needs more than this to decide.
+ */
+export const MAX_SNAPSHOT_COUNT = 100_000
 
 /** One circuit in a snapshot: plain JSON, times in epoch ms. */
 export interface CircuitSnapshot {
@@ -34,8 +42,15 @@ export interface RegistrySnapshot {
   circuits: CircuitSnapshot[]
 }
 
-const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0
-const time = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v))
+const time = (v: unknown) => v === null || isEpochMs(v)
+
+/** Scales both counts down together so the larger is at most {@link MAX_SNAPSHOT_COUNT}. */
+function capped(failures: number, successes: number): { failures: number; successes: number } {
+  const largest = Math.max(failures, successes)
+  if (largest <= MAX_SNAPSHOT_COUNT) return { failures, successes }
+  const scale = MAX_SNAPSHOT_COUNT / largest
+  return { failures: Math.round(failures * scale), successes: Math.round(successes * scale) }
+}
 
 /** Checks one entry field by field; the error names the field and the value. */
 export function readSnapshotEntry(entry: unknown): CircuitSnapshot {
@@ -44,20 +59,23 @@ export function readSnapshotEntry(entry: unknown): CircuitSnapshot {
   const fail = (field: string, expectation: string): never => {
     throw new ConfigurationError(`snapshot.${field}`, expectation, e[field])
   }
-  if (typeof e.name !== 'string' || e.name === '') fail('name', 'must be a non-empty string')
+  if (typeof e.name !== 'string' || e.name === '' || !(e.name as string & { isWellFormed(): boolean }).isWellFormed()) {
+    fail('name', 'must be a non-empty string of well-formed Unicode')
+  }
   if (!isCircuitState(e.state)) fail('state', "must be 'closed', 'open' or 'half_open'")
   if (!time(e.openedAt)) fail('openedAt', 'must be epoch ms or null')
-  if (!count(e.epoch)) fail('epoch', 'must be an integer >= 0')
-  if (!count(e.failureCount)) fail('failureCount', 'must be an integer >= 0')
-  if (!count(e.successCount)) fail('successCount', 'must be an integer >= 0')
+  if (!isCount(e.epoch)) fail('epoch', 'must be a safe integer >= 0')
+  if (!isCount(e.failureCount)) fail('failureCount', 'must be a safe integer >= 0')
+  if (!isCount(e.successCount)) fail('successCount', 'must be a safe integer >= 0')
   if (e.lastFailureAt !== undefined && !time(e.lastFailureAt)) fail('lastFailureAt', 'must be epoch ms or null')
+  const counts = capped(e.failureCount as number, e.successCount as number)
   return {
     name: e.name as string,
     state: e.state as CircuitState,
     openedAt: e.openedAt as number | null,
     epoch: e.epoch as number,
-    failureCount: e.failureCount as number,
-    successCount: e.successCount as number,
+    failureCount: counts.failures,
+    successCount: counts.successes,
     lastFailureAt: (e.lastFailureAt as number | null | undefined) ?? null,
     config: typeof e.config === 'object' && e.config !== null ? (e.config as Record<string, unknown>) : {},
   }

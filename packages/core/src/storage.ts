@@ -1,4 +1,5 @@
 import type {
+  CircuitHandle,
   EventLogEntry,
   MaybePromise,
   Outcome,
@@ -71,6 +72,11 @@ export interface Storage {
    * skips it without counting a failure. Absent means always ready.
    */
   ready?(): boolean
+  /**
+   * A handle on one circuit for the per-call path (status read, success write, record-and-count)
+   * with no lookup by name: worth offering for in-process storages holding many circuits.
+   */
+  bind?(circuit: string): CircuitHandle
   /**
    * A circuit uses this name from now until it calls the function answered (on `dispose()`).
    * An in-process storage may release what it holds for a name nobody retains once nothing in

@@ -98,5 +98,18 @@ export interface StorageCapabilities {
   readonly maxNameBytes?: number
 }
 
+/**
+ * One circuit's handle on a storage, resolved once when the circuit is built: the methods a call
+ * takes, without a lookup by name. It must stay valid across `clear` and `clearAll`.
+ */
+export interface CircuitHandle {
+  /** As `storage.getStatus(circuit)`. */
+  getStatus(): MaybePromise<StatusRecord | null>
+  /** As `storage.recordSuccess(circuit, durationMs)`. */
+  recordSuccess(durationMs: number): MaybePromise<void>
+  /** As `storage.record(circuit, outcome, durationMs, windowMs)` (write, then counts over the window). */
+  record(outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts>
+}
+
 /** A clock answering epoch milliseconds. */
 export type Clock = () => number

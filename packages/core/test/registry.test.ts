@@ -49,7 +49,10 @@ describe('Registry', () => {
     expect(circuit.state).toBe('closed')
     await reg.reset('by-name')
     await reg.hardReset('by-name')
-    expect(() => reg.forceOpen('nope')).toThrowError('name is not a registered circuit, got "nope"')
+    // A Promise-returning method rejects; it never throws synchronously.
+    const unknown = reg.forceOpen('nope')
+    expect(unknown).toBeInstanceOf(Promise)
+    await expect(unknown).rejects.toThrowError('name is not a registered circuit, got "nope"')
   })
 
   it('exportAll answers versioned plain JSON that importStates restores elsewhere without hooks', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Circuit, isCircuitOpenError } from '../src/index.js'
 import type { CircuitOptions } from '../src/index.js'
 import { manualClock } from './support/clock.js'
@@ -28,6 +28,10 @@ function instances(count: number, options: CircuitOptions = {}, storageOptions: 
 }
 
 describe('several instances on one storage', () => {
+  // Only performance.now() is faked: the status cache's clock. Promises and timers stay real.
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['performance'] }))
+  afterEach(() => void vi.useRealTimers())
+
   it('trips every instance when failures add up across them', async () => {
     const { circuits } = instances(3, { threshold: { failures: 3, within: 10_000 } })
     for (const c of circuits) await rejection(c.call(fail()))
@@ -64,7 +68,17 @@ describe('several instances on one storage', () => {
     await rejection(b.call(fail())) // b opens it; a still trusts its copy
     await expect(a.call(ok('stale but allowed'))).resolves.toBe('stale but allowed')
     expect(reads()).toBe(before + 1) // only b read
-    clock.advance(1000)
+    vi.advanceTimersByTime(1000) // the cache runs on the monotonic clock, not on `clock`
+    expect(isCircuitOpenError(await rejection(a.call(ok(2))))).toBe(true)
+  })
+
+  it('measures stateCacheTtl on the monotonic clock: a wall clock stepping back an hour does not stretch it', async () => {
+    const { circuits, clock } = instances(2, { threshold: { failures: 1, within: 10_000 }, stateCacheTtl: 1000 })
+    const [a, b] = circuits as [Circuit, Circuit]
+    await a.call(ok(1))
+    clock.advance(-3_600_000)
+    await rejection(b.call(fail()))
+    vi.advanceTimersByTime(1000)
     expect(isCircuitOpenError(await rejection(a.call(ok(2))))).toBe(true)
   })
 
@@ -74,6 +88,18 @@ describe('several instances on one storage', () => {
     await a.call(ok(1))
     await rejection(b.call(fail()))
     expect(a.state).toBe('open')
+    expect(isCircuitOpenError(await rejection(a.call(ok(2))))).toBe(true)
+  })
+
+  it('re-reads storage at once after a resync notice, so a trip pushed into a gap is seen', async () => {
+    const { circuits, storage } = instances(2, { threshold: { failures: 1, within: 10_000 }, stateCacheTtl: 60_000 }, { subscribe: true })
+    const [a, b] = circuits as [Circuit, Circuit]
+    await a.call(ok(1))
+    storage.mutePushes = true // a's subscriber is reconnecting: b's trip is never pushed to it
+    await rejection(b.call(fail()))
+    await expect(a.call(ok('stale'))).resolves.toBe('stale')
+    storage.mutePushes = false
+    storage.resync() // the reconnected subscriber says it may have missed messages
     expect(isCircuitOpenError(await rejection(a.call(ok(2))))).toBe(true)
   })
 

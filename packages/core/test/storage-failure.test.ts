@@ -54,11 +54,13 @@ describe('storage failure without a chain', () => {
   })
 
   it('can swap to another storage from the storageError hook (the HA pattern)', async () => {
+    const box: { swap?: () => void } = {}
     const { circuit, storage } = setup({
-      on: { storageError: () => circuit.useStorage(secondary) },
+      on: { storageError: () => box.swap?.() },
       threshold: { failures: 1, within: 1000 },
     })
     const secondary = new (storage.constructor as typeof import('./support/map-storage.js').MapStorage)({ clock: storage.options.clock })
+    box.swap = () => circuit.useStorage(secondary)
     storage.failWith = new Error('primary down')
     await circuit.call(ok(1))
     expect(circuit.storage).toBe(secondary)

@@ -5,8 +5,8 @@ import type { CallContext, CallOutcome } from '@breaker/core'
 import { SpanKind, SpanStatusCode, context, createContextKey, trace } from '@opentelemetry/api'
 import type { Context, Exception, Span, Tracer } from '@opentelemetry/api'
 import { chooseContextStore } from './context-store.js'
-import { errorType, guard, report } from './guard.js'
-import { ATTR_CIRCUIT, ATTR_ERROR_TYPE, ATTR_OUTCOME, ATTR_STATE, SPAN_CALL } from './semconv.js'
+import { errorCode, errorType, guard, report } from './guard.js'
+import { ATTR_CIRCUIT, ATTR_ERROR_CODE, ATTR_ERROR_TYPE, ATTR_OUTCOME, ATTR_STATE, SPAN_CALL } from './semconv.js'
 
 /** The call in progress, as the OpenTelemetry context carries it to span events. */
 export interface CallRecord {
@@ -148,11 +148,25 @@ export class CallTracer {
 
 type ContextStoreLike = NonNullable<ReturnType<typeof chooseContextStore>>
 
-/** Records an error the OpenTelemetry way: an `exception` event, `error.type` and an error status. */
+/**
+ * Records an error the OpenTelemetry way: an `exception` event, `error.type` and an error status.
+ * `exception.type` and `error.type` both carry the class name (the SDK would otherwise put an
+ * error's `code` in `exception.type`); the code, when there is one, goes in `breaker.error.code`.
+ */
 export function recordError(span: Span, error: unknown): void {
-  const exception: Exception = typeof error === 'object' && error !== null ? (error as Exception) : String(error)
-  span.recordException(exception)
-  span.setAttribute(ATTR_ERROR_TYPE, errorType(error))
+  const type = errorType(error)
+  if (typeof error === 'object' && error !== null) {
+    const { message, stack } = error as { message?: unknown; stack?: unknown }
+    const exception: Exception = { name: type }
+    if (typeof message === 'string') exception.message = message
+    if (typeof stack === 'string') exception.stack = stack
+    span.recordException(exception)
+  } else {
+    span.recordException(String(error))
+  }
+  span.setAttribute(ATTR_ERROR_TYPE, type)
+  const code = errorCode(error)
+  if (code !== undefined) span.setAttribute(ATTR_ERROR_CODE, code)
   const message = error instanceof Error ? error.message : String(error)
   span.setStatus({ code: SpanStatusCode.ERROR, message })
 }

@@ -37,3 +37,11 @@ export function errorType(error: unknown): string {
   }
   return ERROR_TYPE_OTHER
 }
+
+/** The `code` of a thrown value (`ERR_CIRCUIT_OPEN`, `ECONNREFUSED`), when it has a non-empty one. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && code !== '') return code
+  return typeof code === 'number' && Number.isFinite(code) ? String(code) : undefined
+}

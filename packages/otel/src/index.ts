@@ -2,6 +2,7 @@ export { instrumentBreakers } from './instrument.js'
 export type { BreakerInstrumentation, InstrumentBreakersOptions } from './options.js'
 export {
   ATTR_CIRCUIT,
+  ATTR_ERROR_CODE,
   ATTR_ERROR_TYPE,
   ATTR_OUTCOME,
   ATTR_STATE,
@@ -25,6 +26,7 @@ export {
   SPAN_STORAGE_FALLBACK,
   SPAN_TRANSITION,
   STATE_VALUES,
+  STORAGE_DURATION_BUCKETS,
   STORAGE_LAYER_BACKEND,
   STORAGE_LAYER_CHAIN,
 } from './semconv.js'

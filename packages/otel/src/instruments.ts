@@ -10,6 +10,7 @@ import {
   METRIC_STORAGE_FALLBACKS,
   METRIC_TRANSITIONS,
   STATE_VALUES,
+  STORAGE_DURATION_BUCKETS,
 } from './semconv.js'
 
 /** Every metric instrument @breaker/otel records to. */
@@ -20,7 +21,7 @@ export interface Instruments {
   readonly transitions: Counter
   /** `breaker.storage.fallbacks`. */
   readonly storageFallbacks: Counter
-  /** `breaker.storage.duration` (ms). */
+  /** `breaker.storage.duration` (seconds, as the OpenTelemetry conventions measure durations). */
   readonly storageDuration: Histogram
   /**
    * Stops the observable instruments (instruments themselves cannot be removed): the state gauge at
@@ -28,10 +29,6 @@ export interface Instruments {
    */
   stop(): void
 }
-
-// Storage operations range from microseconds (in-process) to the chain's deadlines (a few ms) and
-// a slow network backend; the SDK's default boundaries start at 5 ms and would lump most together.
-const STORAGE_BUCKETS_MS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500]
 
 const OUTCOMES: readonly CallOutcome[] = ['success', 'failure', 'rejected', 'timeout', 'fallback']
 const OUTCOME_INDEX: Readonly<Record<CallOutcome, number>> = { success: 0, failure: 1, rejected: 2, timeout: 3, fallback: 4 }
@@ -89,8 +86,8 @@ export function createInstruments(meter: Meter, registry: Registry): Instruments
   })
   const storageDuration = meter.createHistogram(METRIC_STORAGE_DURATION, {
     description: 'Duration of storage operations, per backend attempt and per whole fallback chain operation.',
-    unit: 'ms',
-    advice: { explicitBucketBoundaries: STORAGE_BUCKETS_MS },
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...STORAGE_DURATION_BUCKETS] },
   })
   const state = meter.createObservableGauge(METRIC_STATE, {
     description: 'Last known state of each circuit: 0 closed, 1 half_open, 2 open.',

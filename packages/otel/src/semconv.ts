@@ -49,8 +49,17 @@ export const ATTR_STORAGE_OPERATION = 'breaker.storage.operation'
  * fallback chain operation (which includes its backends' attempts), so the two never sum.
  */
 export const ATTR_STORAGE_LAYER = 'breaker.storage.layer'
-/** The stable OpenTelemetry attribute: class of the error (or `_OTHER`). */
+/**
+ * The stable OpenTelemetry attribute: the error's class name (`CircuitOpenError`, `TypeError`), or
+ * `_OTHER` when a thrown value has none. The call span's `exception` event carries the same name in
+ * `exception.type`, so both attributes mean one thing.
+ */
 export const ATTR_ERROR_TYPE = 'error.type'
+/**
+ * The error's own `code` when it has one (`ERR_CIRCUIT_OPEN`, `ECONNREFUSED`): a breaker-specific
+ * attribute, since `error.type` and `exception.type` carry the class name.
+ */
+export const ATTR_ERROR_CODE = 'breaker.error.code'
 
 /** Values of {@link ATTR_STORAGE_LAYER}. */
 export const STORAGE_LAYER_BACKEND = 'backend'
@@ -67,10 +76,20 @@ export const METRIC_CALLS = 'breaker.calls'
 export const METRIC_TRANSITIONS = 'breaker.transitions'
 /** Counter of storage fallbacks, by backend, next backend and `error.type`. */
 export const METRIC_STORAGE_FALLBACKS = 'breaker.storage.fallbacks'
-/** Histogram of storage operation durations (ms), by backend, operation and layer. */
+/** Histogram of storage operation durations in seconds (unit `s`), by backend, operation and layer. */
 export const METRIC_STORAGE_DURATION = 'breaker.storage.duration'
 /** Observable gauge of each circuit's state: see {@link STATE_VALUES}. */
 export const METRIC_STATE = 'breaker.state'
+
+/**
+ * Bucket boundaries of {@link METRIC_STORAGE_DURATION}, in seconds: from 50 µs (an in-process
+ * backend) through a fallback chain's few-millisecond deadlines to 2.5 s (a network backend timing
+ * out). The SDK's default boundaries start at 5 (seconds, for this unit) and would put every storage
+ * operation into the first bucket.
+ */
+export const STORAGE_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+])
 
 /** What the `breaker.state` gauge reports for each state. */
 export const STATE_VALUES: Readonly<Record<CircuitState, number>> = Object.freeze({

@@ -59,7 +59,7 @@ export class SpanEvents {
     this.#annotate(message.circuit, SPAN_TRANSITION, EVENT_TRANSITION, attributes, (call) => call.circuit === message.circuit)
   })
 
-  /** Subscriber of `breaker:storage:storage_fallback`. */
+  /** Subscriber of `breaker:storage:fallback`. */
   readonly storageFallback = guard('recording a storage fallback', (message: StorageFallbackMessage) => {
     const errorType = message.errorClass || ERROR_TYPE_OTHER
     const attributes: Attributes = {

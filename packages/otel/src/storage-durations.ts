@@ -16,10 +16,11 @@ import {
 } from './semconv.js'
 
 /**
- * Subscribers that feed `breaker.storage.duration` (ms) from a fallback chain's messages: every
- * backend attempt (`storage_operation` when it answered, `storage_fallback` when it failed, with
- * `error.type`) and every whole chain operation (`storage_chain_operation`). The two are told
- * apart by `breaker.storage.layer`, so a query never adds a chain's time to its backends' time.
+ * Subscribers that feed `breaker.storage.duration` (seconds) from a fallback chain's messages:
+ * every backend attempt (`breaker:storage:operation` when it answered, `breaker:storage:fallback`
+ * when it failed, with `error.type`) and every whole chain operation
+ * (`breaker:storage:chain_operation`). The two are told apart by `breaker.storage.layer`, so a
+ * query never adds a chain's time to its backends' time.
  */
 export function storageDurations(histogram: Histogram): {
   operation: (message: unknown) => void
@@ -27,8 +28,9 @@ export function storageDurations(histogram: Histogram): {
   chainOperation: (message: unknown) => void
 } {
   const record = (durationMs: number, attributes: Attributes): void => {
-    // A negative or non-finite duration (a clock step) would poison the histogram's sum.
-    if (Number.isFinite(durationMs) && durationMs >= 0) histogram.record(durationMs, attributes)
+    // A negative or non-finite duration (a clock step) would poison the histogram's sum. Core's
+    // messages carry milliseconds; OpenTelemetry's conventions measure durations in seconds.
+    if (Number.isFinite(durationMs) && durationMs >= 0) histogram.record(durationMs / 1000, attributes)
   }
   return {
     operation: guard('recording a storage duration', (m: StorageOperationMessage) => {

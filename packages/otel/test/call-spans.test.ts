@@ -64,6 +64,29 @@ describe('breaker.call spans', () => {
     expect(exception.attributes?.['exception.message']).toBe('bad input')
   })
 
+  it('gives exception.type and error.type the same class name, and the error code its own attribute', async () => {
+    otel.instrument()
+    const c = otel.circuit('coded')
+    await expect(c.call(fail())).rejects.toThrow()
+    await expect(c.call(fail())).rejects.toThrow()
+    otel.spans.reset()
+    await expect(c.call(() => 'never runs')).rejects.toThrow(/is open/)
+    const span = otel.finished('breaker.call')[0]!
+    const exception = span.events.find((e) => e.name === 'exception')!
+    expect(span.attributes['error.type']).toBe('CircuitOpenError')
+    expect(exception.attributes?.['exception.type']).toBe('CircuitOpenError')
+    expect(span.attributes['breaker.error.code']).toBe('ERR_CIRCUIT_OPEN')
+  })
+
+  it('sets no breaker.error.code for an error without a code', async () => {
+    otel.instrument()
+    const c = otel.circuit('uncoded')
+    await expect(c.call(fail(new RangeError('out of range')))).rejects.toThrow()
+    const span = otel.finished('breaker.call')[0]!
+    expect(span.attributes['breaker.error.code']).toBeUndefined()
+    expect(span.events.find((e) => e.name === 'exception')!.attributes?.['exception.type']).toBe('RangeError')
+  })
+
   it('records a thrown non-Error value as _OTHER with its string form', async () => {
     otel.instrument()
     const c = otel.circuit('throws-string')

@@ -4,6 +4,7 @@ import type { StorageChainOperationMessage, StorageFallbackMessage, StorageOpera
 import { FallbackChainStorage } from '@breaker/storage-fallback'
 import { MemoryStorage } from '@breaker/storage-memory'
 import { describe, expect, it } from 'vitest'
+import { STORAGE_DURATION_BUCKETS } from '../src/index.js'
 import { BrokenStorage } from './support/broken-storage.js'
 import { DataPointType, fail, useContextManager, useOtel, valueOf } from './support/harness.js'
 
@@ -108,7 +109,7 @@ describe('metrics', () => {
     )
   })
 
-  it('records breaker.storage.duration (ms) per backend attempt and per chain operation with traceStorage', async () => {
+  it('records breaker.storage.duration in seconds per backend attempt and per chain operation with traceStorage', async () => {
     otel.instrument({ traceStorage: true })
     const operation: StorageOperationMessage = { backend: 'memory', backendIndex: 1, operation: 'record', circuit: 'payments', durationMs: 0.2 }
     const chain: StorageChainOperationMessage = { operation: 'record', circuit: 'payments', backend: 'memory', backendIndex: 1, durationMs: 5.4, success: true }
@@ -117,18 +118,28 @@ describe('metrics', () => {
     publish(CHANNELS.storageChainOperation, chain)
     publish(CHANNELS.storageChainOperation, { ...chain, backend: null, success: false, durationMs: 9 })
     const metric = (await otel.metrics()).get('breaker.storage.duration')!
-    expect(metric.descriptor.unit).toBe('ms')
+    expect(metric.descriptor.unit).toBe('s')
     expect(metric.dataPointType).toBe(DataPointType.HISTOGRAM)
     const series = metric.dataPoints.map((p) => ({ attributes: p.attributes, sum: (p.value as { sum: number }).sum }))
-    expect(series).toEqual(
-      expect.arrayContaining([
-        { attributes: { 'breaker.storage.backend': 'redis', 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'backend', 'error.type': 'StorageTimeoutError' }, sum: 5 },
-        { attributes: { 'breaker.storage.backend': 'memory', 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'backend' }, sum: 0.2 },
-        { attributes: { 'breaker.storage.backend': 'memory', 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'chain' }, sum: 5.4 },
-        { attributes: { 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'chain', 'error.type': '_OTHER' }, sum: 9 },
-      ]),
-    )
+    const key = (attributes: object) => JSON.stringify(Object.entries(attributes).sort())
+    const sumOf = (attributes: Record<string, string>) => series.find((s) => key(s.attributes) === key(attributes))?.sum
+    expect(sumOf({ 'breaker.storage.backend': 'redis', 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'backend', 'error.type': 'StorageTimeoutError' })).toBeCloseTo(0.005, 9)
+    expect(sumOf({ 'breaker.storage.backend': 'memory', 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'backend' })).toBeCloseTo(0.0002, 9)
+    expect(sumOf({ 'breaker.storage.backend': 'memory', 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'chain' })).toBeCloseTo(0.0054, 9)
+    expect(sumOf({ 'breaker.storage.operation': 'record', 'breaker.storage.layer': 'chain', 'error.type': '_OTHER' })).toBeCloseTo(0.009, 9)
     expect(series).toHaveLength(4)
+  })
+
+  it('buckets breaker.storage.duration on explicit boundaries in seconds, from 50 µs to 2.5 s', async () => {
+    otel.instrument({ traceStorage: true })
+    publish(CHANNELS.storageOperation, { backend: 'memory', backendIndex: 0, operation: 'record', circuit: 'x', durationMs: 0.07 })
+    const point = (await otel.metrics()).get('breaker.storage.duration')!.dataPoints[0]!
+    const { boundaries, counts } = (point.value as { buckets: { boundaries: number[]; counts: number[] } }).buckets
+    expect(boundaries).toEqual([...STORAGE_DURATION_BUCKETS])
+    expect(boundaries[0]).toBe(0.00005)
+    expect(boundaries.at(-1)).toBe(2.5)
+    // 70 µs lands in (50 µs, 100 µs].
+    expect(counts[1]).toBe(1)
   })
 
   it('records no breaker.storage.duration without traceStorage', async () => {

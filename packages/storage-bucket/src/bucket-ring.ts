@@ -4,6 +4,9 @@ export const BYTES_PER_BUCKET = 12
 /** Marks a bucket never written (no epoch second is this large before 2106). */
 const UNWRITTEN = 0xffff_ffff
 
+/** The most one bucket counts of each outcome: a Uint32 cell saturates here instead of wrapping. */
+export const MAX_CELL = 0xffff_ffff
+
 /**
  * One circuit's counts: a ring of one-second buckets in a single ArrayBuffer. Bucket `i`
  * holds the outcomes of epoch second `seconds[i]`; a bucket whose second is not the one
@@ -36,7 +39,11 @@ export class BucketRing {
     this.cells = new Uint32Array(size * 3).fill(UNWRITTEN)
   }
 
-  /** Counts `failures` and `successes` in the bucket of epoch second `second`, reset first if stale. */
+  /**
+   * Counts `failures` and `successes` (whole numbers >= 0) in the bucket of epoch second
+   * `second`, reset first if stale. A cell saturates at {@link MAX_CELL}, and the running sum
+   * takes only what the cell actually gained, so the two never disagree.
+   */
   add(second: number, failures: number, successes: number): void {
     // Epoch seconds are never negative (a clock before 1970 writes into second 0).
     if (second < 0) second = 0
@@ -44,6 +51,8 @@ export class BucketRing {
     else this.latest = second
     const { cells } = this
     const i = (second % this.size) * 3
+    let addedFailures: number
+    let addedSuccesses: number
     if (cells[i] !== second) {
       // The stale bucket's second leaves the ring: take it out of the running sum if it was in.
       const old = cells[i]!
@@ -51,16 +60,23 @@ export class BucketRing {
         this.sumFailures -= cells[i + 1]!
         this.sumSuccesses -= cells[i + 2]!
       }
+      addedFailures = failures < MAX_CELL ? failures : MAX_CELL
+      addedSuccesses = successes < MAX_CELL ? successes : MAX_CELL
       cells[i] = second
-      cells[i + 1] = failures
-      cells[i + 2] = successes
+      cells[i + 1] = addedFailures
+      cells[i + 2] = addedSuccesses
     } else {
-      cells[i + 1] = cells[i + 1]! + failures
-      cells[i + 2] = cells[i + 2]! + successes
+      // Without the cap a Uint32 store keeps the sum modulo 2^32: 2^32 failures would read as 0.
+      const f = cells[i + 1]!
+      const s = cells[i + 2]!
+      addedFailures = failures < MAX_CELL - f ? failures : MAX_CELL - f
+      addedSuccesses = successes < MAX_CELL - s ? successes : MAX_CELL - s
+      cells[i + 1] = f + addedFailures
+      cells[i + 2] = s + addedSuccesses
     }
     if (second >= this.sumFrom && second <= this.sumTo) {
-      this.sumFailures += failures
-      this.sumSuccesses += successes
+      this.sumFailures += addedFailures
+      this.sumSuccesses += addedSuccesses
     }
   }
 

@@ -9,8 +9,10 @@ import type {
   WindowCounts,
 } from '@breaker/core'
 import { LeaseTable, StatusListeners } from '@breaker/core'
+import { MAX_COUNT } from '@breaker/core/kit'
 import { BucketCircuit } from './bucket-circuit.js'
 import { BYTES_PER_BUCKET } from './bucket-ring.js'
+import { IdleRelease } from './idle-release.js'
 import { resolveBucketOptions } from './options.js'
 import { currentSecond } from './second-ticker.js'
 import type { BucketMemoryStorageOptions } from './options.js'
@@ -32,6 +34,10 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
  * Windows have one-second resolution and never under-count: the bucket holding the window's
  * start is included, so an outcome up to a second older than `windowMs` may still count.
  * Windows are capped at the ring (`bucketCount * 1000` ms): a longer one counts what the ring holds.
+ *
+ * Circuits are forgotten: once no live circuit retains a name (`retain`) and its entry holds no
+ * count inside the longest window asked about, no lease and no open or half-open status, the
+ * entry is dropped — so per-tenant or per-host circuit names do not grow memory without bound.
  */
 export class BucketMemoryStorage implements Storage {
   readonly name = 'bucket'
@@ -46,6 +52,9 @@ export class BucketMemoryStorage implements Storage {
   readonly #bucketCount: number
   readonly #circuits = new Map<string, BucketCircuit>()
   readonly #listeners = new StatusListeners()
+  readonly #idle = new IdleRelease(this.#circuits, (state) => this.#needed(state))
+  // Longest window any count asked about (ms), capped at the ring: counts older than it are not needed.
+  #longestWindowMs = 0
   // Scratch space for sums, so counting allocates nothing.
   readonly #sum = new Float64Array(2)
   #leaseSequence = 0
@@ -95,6 +104,7 @@ export class BucketMemoryStorage implements Storage {
 
   /** Counts one outcome and answers both counts over the window: one lookup, one pass. */
   record(circuit: string, outcome: Outcome, _durationMs: number, windowMs: number): WindowCounts {
+    if (windowMs > this.#longestWindowMs) this.#seeWindow(windowMs)
     const state = this.#circuit(circuit)
     const now = this.#clock()
     const second = Math.floor(now / 1000)
@@ -105,12 +115,17 @@ export class BucketMemoryStorage implements Storage {
     return { failures: sum[0]!, successes: sum[1]! }
   }
 
-  /** Counts a whole batch into the current second's bucket and answers both counts, in one pass. */
+  /**
+   * Counts a whole batch into the current second's bucket and answers both counts, in one pass.
+   * Counts are read as whole numbers >= 0 (anything else counts as 0); a bucket saturates at
+   * 4 294 967 295 of each outcome instead of wrapping.
+   */
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): WindowCounts {
+    if (windowMs > this.#longestWindowMs) this.#seeWindow(windowMs)
     const state = this.#circuit(circuit)
     const now = this.#clock()
     const second = Math.floor(now / 1000)
-    state.add(second, batch.failures, batch.successes)
+    state.add(second, whole(batch.failures), whole(batch.successes))
     const sum = this.#sum
     state.sum(Math.floor((now - windowMs) / 1000), second, sum)
     return { failures: sum[0]!, successes: sum[1]! }
@@ -124,12 +139,30 @@ export class BucketMemoryStorage implements Storage {
     return this.#listeners.add(listener)
   }
 
-  clear(circuit: string): void {
-    this.#circuits.delete(circuit)
+  /**
+   * Marks `circuit` in use by a live circuit (core calls this at construction); answers the
+   * release (idempotent). Once released, the entry is dropped as soon as it holds nothing needed.
+   */
+  retain(circuit: string): () => void {
+    return this.#idle.retain(circuit)
   }
 
+  /** Forgets one circuit; subscribers hear `{ resync: true, circuit }` and re-read it. */
+  clear(circuit: string): void {
+    this.#circuits.delete(circuit)
+    this.#listeners.resync(circuit)
+  }
+
+  /** Forgets every circuit; subscribers hear `{ resync: true }` and re-read. */
   clearAll(): void {
     this.#circuits.clear()
+    this.#idle.clear()
+    this.#listeners.resync()
+  }
+
+  /** How many circuits this storage holds an entry for (released idle ones are not counted). */
+  get size(): number {
+    return this.#circuits.size
   }
 
   #circuit(circuit: string): BucketCircuit {
@@ -137,11 +170,26 @@ export class BucketMemoryStorage implements Storage {
     if (state === undefined) {
       state = new BucketCircuit(this.#bucketCount)
       this.#circuits.set(circuit, state)
+      this.#idle.created()
     }
     return state
   }
 
+  #seeWindow(windowMs: number): void {
+    this.#longestWindowMs = windowMs < this.maxWindowMs ? windowMs : this.maxWindowMs
+  }
+
+  #needed(state: BucketCircuit): boolean {
+    if (state.status !== null && state.status.status !== 'closed') return true
+    const now = this.#clock()
+    // Asking for 0 permits only drops the lapsed ones: a holder that never released does not pin the entry.
+    if (state.leases !== undefined && state.leases.size > 0 && (state.leases.acquire('', now, 0, 0), state.leases.size > 0)) return true
+    // The newest bucket written is still inside the longest window asked about.
+    return state.latest >= Math.floor((now - this.#longestWindowMs) / 1000)
+  }
+
   #count(circuit: string, windowMs: number, which: 0 | 1): number {
+    if (windowMs > this.#longestWindowMs) this.#seeWindow(windowMs)
     const state = this.#circuits.get(circuit)
     if (state === undefined) return 0
     const now = this.#clock()
@@ -161,4 +209,10 @@ export class BucketMemoryStorage implements Storage {
     state.status = stored
     this.#listeners.notify(circuit, stored)
   }
+}
+
+/** A batch count as the ring keeps it: a whole number from 0 to `MAX_COUNT` (NaN and negatives are 0). */
+function whole(count: number): number {
+  if (!(count > 0)) return 0
+  return count < MAX_COUNT ? Math.floor(count) : MAX_COUNT
 }

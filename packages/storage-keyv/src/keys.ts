@@ -1,4 +1,4 @@
-/** Key names of one circuit under a prefix. Circuit names are URI-encoded, so none can reach another's keys. */
+/** Key names of one circuit under a prefix. */
 export interface KeyvKeys {
   /** The shared status record. */
   readonly status: string
@@ -10,14 +10,18 @@ export interface KeyvKeys {
   writer(id: string): string
 }
 
-/** URI-encodes a circuit name (plus `*`), so `:` and glob characters in it cannot shape a key. */
-export function encodeCircuit(circuit: string): string {
-  return encodeURIComponent(circuit).replace(/[*!'()~]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+/**
+ * URI-encodes a prefix or circuit name (plus `*!'()~`), so neither can hold a `:`: glob
+ * characters cannot shape a key, and a prefix is exactly the first segment of its keys — prefix
+ * `a` can never own a key of prefix `a:c:x`, which is stored as `a%3Ac%3Ax:…`.
+ */
+export function encodeSegment(value: string): string {
+  return encodeURIComponent(value).replace(/[*!'()~]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
-/** The keys of `circuit` under `prefix`. */
+/** The keys of `circuit` under `prefix`: `<prefix>:c:<circuit>:status|gen|slot:<i>|w:<writer id>`. */
 export function keyvKeys(prefix: string, circuit: string): KeyvKeys {
-  const base = `${prefix}:c:${encodeCircuit(circuit)}`
+  const base = `${encodeSegment(prefix)}:c:${encodeSegment(circuit)}`
   return {
     status: `${base}:status`,
     generation: `${base}:gen`,
@@ -28,10 +32,18 @@ export function keyvKeys(prefix: string, circuit: string): KeyvKeys {
 
 /** Generation of every circuit under the prefix; `clearAll` changes it. */
 export function globalGenerationKey(prefix: string): string {
-  return `${prefix}:gen`
+  return `${encodeSegment(prefix)}:gen`
 }
 
-/** True for a key this package wrote under `prefix` (as the store lists it, without Keyv's namespace). */
+// What follows `<prefix>:` in a key this package writes (writer ids are [\w.-], see the options).
+const OWN_KEY = /^(?:gen|c:[^:]+:(?:status|gen|slot:\d+|w:[\w.-]+))$/
+
+/**
+ * True for a key this package wrote under `prefix` (as the store lists it, without Keyv's
+ * namespace): the first segment is the encoded prefix, and the rest has one of our shapes, so
+ * neither another prefix's keys nor the user's own keys under a similar name are ever matched.
+ */
 export function isOwnKey(prefix: string, key: string): boolean {
-  return key.startsWith(`${prefix}:c:`) || key === globalGenerationKey(prefix)
+  const head = `${encodeSegment(prefix)}:`
+  return key.startsWith(head) && OWN_KEY.test(key.slice(head.length))
 }

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { StorageError, isCircuitState } from '@breaker/core'
+import { StorageError } from '@breaker/core'
 import type { Outcome, StatusRecord, Storage, StorageCapabilities, WindowCounts } from '@breaker/core'
+import { MAX_COUNT, readStoredStatus } from '@breaker/core/kit'
+import { decodeSlot, decodeWriterValue, sumWindow } from './decode.js'
 import { STORAGE_NAME, guard } from './errors.js'
 import { globalGenerationKey, isOwnKey, keyvKeys } from './keys.js'
 import type { KeyvKeys } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { KeyvStorageOptions, ResolvedOptions } from './options.js'
 import { ReadGate } from './read-gate.js'
-import { CircuitWriter, sumWindow } from './writer.js'
-import type { SlotData } from './writer.js'
-
-// Keyv stores return undefined for a missing key; JSON-serialising stores may hand back null.
-const present = (value: unknown): boolean => value !== undefined && value !== null
+import { CircuitWriter } from './writer.js'
 
 /**
  * Circuit storage on any Keyv store, shared by every instance using the same store and prefix.
@@ -50,17 +48,10 @@ export class KeyvStorage implements Storage {
     this.options.keyv.throwOnErrors = true
   }
 
+  /** The stored status; a value that is not a valid status record is reported (`ERR_STORAGE_CORRUPT`) and read as absent. */
   async getStatus(circuit: string): Promise<StatusRecord | null> {
     const value = await this.io('getStatus', circuit, () => this.options.keyv.get(this.keys(circuit).status))
-    if (!present(value)) return null
-    const record = value as Partial<StatusRecord>
-    if (!isCircuitState(record.status) || typeof record.epoch !== 'number') {
-      throw new StorageError(STORAGE_NAME, 'getStatus', `[@breaker/storage-keyv] stored status of '${circuit}' is not a status record`, {
-        circuit,
-        cause: value,
-      })
-    }
-    return { status: record.status, openedAt: record.openedAt ?? null, epoch: record.epoch, updatedAt: record.updatedAt ?? 0 }
+    return readStoredStatus(value, { storage: STORAGE_NAME, circuit, operation: 'getStatus' })
   }
 
   async setStatus(circuit: string, record: StatusRecord): Promise<void> {
@@ -91,9 +82,14 @@ export class KeyvStorage implements Storage {
     return this.sharedRead(circuit, windowMs, 'record')
   }
 
-  /** Counts a batch of outcomes with one write, then answers the window's counts. */
+  /**
+   * Counts a batch of outcomes with one write, then answers the window's counts. Counts are read
+   * as whole numbers >= 0 (anything else counts as 0) and saturate at `MAX_COUNT`.
+   */
   async recordBatch(circuit: string, batch: WindowCounts, windowMs: number): Promise<WindowCounts> {
-    if (batch.failures > 0 || batch.successes > 0) await this.write(circuit, batch.failures, batch.successes, windowMs, 'recordBatch')
+    const failures = whole(batch.failures)
+    const successes = whole(batch.successes)
+    if (failures > 0 || successes > 0) await this.write(circuit, failures, successes, windowMs, 'recordBatch')
     return this.sharedRead(circuit, windowMs, 'recordBatch')
   }
 
@@ -105,8 +101,9 @@ export class KeyvStorage implements Storage {
     await this.io('clear', circuit, async () => {
       await this.checked(keyv.set(keys.generation, generation))
       const slots = Array.from({ length: maxWriters }, (_, i) => keys.slot(i))
-      const holders = (await keyv.getMany(slots)) as unknown[]
-      const writers = [...new Set(holders.filter(present).map((slot) => (slot as SlotData).w))]
+      const source = { storage: STORAGE_NAME, circuit, operation: 'clear' }
+      const holders = ((await keyv.getMany(slots)) as unknown[]).map((slot) => decodeSlot(slot, source))
+      const writers = [...new Set(holders.filter((id): id is string => id !== undefined))]
       await keyv.deleteMany([keys.status, ...slots, ...writers.map((id) => keys.writer(id))])
     })
     this.writers.delete(circuit)
@@ -220,8 +217,8 @@ export class KeyvStorage implements Storage {
       let held = true
       for (let check = 0; check < 2 && held; check++) {
         await sleep(claimCheckMs * (0.5 + Math.random()))
-        const value = (await this.io(operation, circuit, () => keyv.get(keys.slot(slot)))) as SlotData | undefined
-        held = value?.w === this.writerId
+        const value = await this.io(operation, circuit, () => keyv.get(keys.slot(slot)))
+        held = decodeSlot(value, { storage: STORAGE_NAME, circuit, operation }) === this.writerId
       }
       if (held) return slot
     }
@@ -235,7 +232,8 @@ export class KeyvStorage implements Storage {
     const names = Array.from({ length: maxWriters }, (_, i) => keys.slot(i))
     names.push(keys.generation, this.globalGeneration)
     const values = (await this.io(operation, circuit, () => this.options.keyv.getMany(names))) as unknown[]
-    const holders = values.slice(0, maxWriters).map((value) => (present(value) ? (value as SlotData).w : undefined))
+    const source = { storage: STORAGE_NAME, circuit, operation }
+    const holders = values.slice(0, maxWriters).map((value) => decodeSlot(value, source))
     const generation = `${String(values[maxWriters + 1] ?? '')}/${String(values[maxWriters] ?? '')}`
     return { holders, generation }
   }
@@ -266,7 +264,9 @@ export class KeyvStorage implements Storage {
       writer.slotConfirmedAt = 0
       return this.read(circuit, windowMs, operation, true)
     }
-    const values = ids.length === 0 ? [] : ((await this.io(operation, circuit, () => this.options.keyv.getMany(ids.map((id) => keys.writer(id))))) as unknown[])
+    const stored = ids.length === 0 ? [] : ((await this.io(operation, circuit, () => this.options.keyv.getMany(ids.map((id) => keys.writer(id))))) as unknown[])
+    const source = { storage: STORAGE_NAME, circuit, operation }
+    const values = stored.map((value) => decodeWriterValue(value, source))
     const last = this.bucketIndex()
     const first = last - Math.ceil(windowMs / this.options.bucketMs) + 1
     return sumWindow(values, meta.generation, first, last)
@@ -284,4 +284,10 @@ export class KeyvStorage implements Storage {
   private async checked(result: Promise<boolean>): Promise<void> {
     if ((await result) === false) throw new Error('the Keyv store did not store the value')
   }
+}
+
+/** A batch count as written: a whole number from 0 to `MAX_COUNT` (NaN and negatives are 0). */
+function whole(count: number): number {
+  if (!(count > 0)) return 0
+  return count < MAX_COUNT ? Math.floor(count) : MAX_COUNT
 }

@@ -1,13 +1,5 @@
-/** What one writer stores for one circuit: its generation and its non-empty buckets `[index, failures, successes]`. */
-export interface WriterData {
-  readonly g: string
-  readonly b: ReadonlyArray<readonly [number, number, number]>
-}
-
-/** A writer slot's value: which writer holds it. */
-export interface SlotData {
-  readonly w: string
-}
+import { saturatingAdd } from '@breaker/core/kit'
+import type { WriterData } from './decode.js'
 
 /**
  * This instance's own counts for one circuit. Only this instance ever writes its writer key,
@@ -40,8 +32,8 @@ export class CircuitWriter {
   add(index: number, failures: number, successes: number): number {
     const bucket = this.buckets.get(index)
     if (bucket) {
-      bucket[0] += failures
-      bucket[1] += successes
+      bucket[0] = saturatingAdd(bucket[0], failures)
+      bucket[1] = saturatingAdd(bucket[1], successes)
     } else if (failures > 0 || successes > 0) {
       this.buckets.set(index, [failures, successes])
     }
@@ -70,21 +62,4 @@ export class CircuitWriter {
     }
     return { g: this.generation ?? '', b }
   }
-}
-
-/** Sums stored writer values over buckets `[first, last]`, counting only the current generation. */
-export function sumWindow(values: ReadonlyArray<unknown>, generation: string, first: number, last: number): { failures: number; successes: number } {
-  let failures = 0
-  let successes = 0
-  for (const value of values) {
-    const data = value as WriterData | undefined
-    if (!data || data.g !== generation || !Array.isArray(data.b)) continue
-    for (const [index, f, s] of data.b) {
-      if (index >= first && index <= last) {
-        failures += f
-        successes += s
-      }
-    }
-  }
-  return { failures, successes }
 }

@@ -117,7 +117,7 @@ describe('KeyvStorage failures', () => {
     const s = new KeyvStorage({ keyv: hanging, timeout: 30 })
     const error = (await s.failureCount('x', 1_000).catch((e: unknown) => e)) as StorageError
     expect(isStorageTimeoutError(error)).toBe(true)
-    expect(error.cause).toBeInstanceOf(Error)
+    expect(error).toMatchObject({ storage: 'keyv', operation: 'failureCount', circuit: 'x', timeoutMs: 30 })
   })
 
   it('surfaces a killed Redis behind @keyv/redis as StorageError', async () => {

@@ -1,5 +1,6 @@
 import type { Collection, Document } from 'mongodb'
 import type { WindowCounts } from '@breaker/core'
+import { MAX_COUNT } from '@breaker/core/kit'
 import {
   BUCKET_REPAIR_UPDATE,
   bucketFilter,
@@ -15,7 +16,7 @@ import { isDuplicateKey, isTypeMismatch } from './errors.js'
 export type BucketCorruptHandler = (document: unknown, reason: string) => void
 
 /** Reason given for buckets whose counters are unusable. */
-export const CORRUPT_BUCKET_REASON = 'failures and successes are not both non-negative finite numbers'
+export const CORRUPT_BUCKET_REASON = 'failures and successes are not both finite whole numbers >= 0'
 
 /** How many corrupt buckets one count looks up to report; the rest are still counted as absent. */
 const CORRUPT_REPORT_LIMIT = 10
@@ -72,5 +73,11 @@ export async function countWindow(
     const corrupt = await buckets.find(corruptBucketsFilter(circuit, nowMs, windowMs), { limit: CORRUPT_REPORT_LIMIT }).toArray()
     for (const document of corrupt) onCorrupt(document, CORRUPT_BUCKET_REASON)
   }
-  return { failures: Number(row['failures']), successes: Number(row['successes']) }
+  return { failures: saturated(row['failures']), successes: saturated(row['successes']) }
+}
+
+/** A window's sum as a count: every bucket in it is a whole number <= MAX_COUNT, but their sum may pass it. */
+function saturated(sum: unknown): number {
+  const n = Number(sum)
+  return n > 0 ? (n < MAX_COUNT ? n : MAX_COUNT) : 0
 }

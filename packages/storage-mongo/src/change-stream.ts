@@ -4,6 +4,9 @@ import { CHANGE_STREAM_PIPELINE } from './commands.js'
 /** What the watcher hands on: the circuit name (`documentKey._id`) and the document after the write. */
 export type StatusDocumentHandler = (id: unknown, document: unknown) => void
 
+/** What the watcher hands on when a status document was deleted (`clear`, `clearAll`): the circuit name. */
+export type StatusRemovedHandler = (id: unknown) => void
+
 /**
  * One change stream on the status collection, shared by every subscriber of a storage.
  * The driver resumes it by itself after resumable errors (failover, network blips); any other
@@ -17,6 +20,7 @@ export class StatusWatcher {
   constructor(
     private readonly collection: Collection<Document>,
     private readonly onDocument: StatusDocumentHandler,
+    private readonly onRemoved: StatusRemovedHandler,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -42,6 +46,7 @@ export class StatusWatcher {
     this.ready.catch(() => undefined)
     stream.on('change', (change: Document) => {
       const key = (change['documentKey'] as { _id?: unknown } | undefined)?._id
+      if (change['operationType'] === 'delete') return this.onRemoved(key)
       const document = change['fullDocument']
       // An `update` whose document was deleted before the lookup has nothing to deliver.
       if (document === null || document === undefined) return

@@ -1,5 +1,6 @@
 import type { Document } from 'mongodb'
 import type { StatusRecord } from '@breaker/core'
+import { MAX_COUNT } from '@breaker/core/kit'
 import { VALID_BUCKET_EXPR, statusDocumentBody, validBucketFilter, validStatusFilter } from './documents.js'
 
 // Every filter and update MongoStorage sends is built here, as plain data, so the unit tests
@@ -92,8 +93,9 @@ export function countPipeline(circuit: string, nowMs: number, windowMs: number):
     {
       $group: {
         _id: null,
-        failures: { $sum: { $cond: [VALID_BUCKET_EXPR, '$failures', 0] } },
-        successes: { $sum: { $cond: [VALID_BUCKET_EXPR, '$successes', 0] } },
+        // A counter past MAX_COUNT counts as MAX_COUNT: counts saturate instead of losing precision.
+        failures: { $sum: { $cond: [VALID_BUCKET_EXPR, { $min: ['$failures', MAX_COUNT] }, 0] } },
+        successes: { $sum: { $cond: [VALID_BUCKET_EXPR, { $min: ['$successes', MAX_COUNT] }, 0] } },
         corrupt: { $sum: { $cond: [VALID_BUCKET_EXPR, 0, 1] } },
       },
     },
@@ -155,7 +157,7 @@ export function releaseUpdate(id: string): Document {
   return { $pull: { holders: { id } } }
 }
 
-/** The change stream pipeline: status writes only (`clear` deletes are not status writes). */
+/** The change stream pipeline: status writes, and deletes (`clear`), which subscribers hear as resync notices. */
 export const CHANGE_STREAM_PIPELINE: Document[] = [
-  { $match: { operationType: { $in: ['insert', 'replace', 'update'] } } },
+  { $match: { operationType: { $in: ['insert', 'replace', 'update', 'delete'] } } },
 ]

@@ -1,4 +1,6 @@
 import type { CircuitState, StatusRecord } from '@breaker/core'
+import { MAX_EPOCH_MS, decodeStatus } from '@breaker/core/kit'
+import type { StatusDecoding } from '@breaker/core/kit'
 
 /** Version written into every status document, so a later format can tell old documents apart. */
 export const STATUS_DOCUMENT_VERSION = 1
@@ -53,31 +55,25 @@ export interface LeaseDocument {
   readonly holders: readonly LeaseHolder[]
 }
 
-/** True for a number that is neither NaN nor ±Infinity. */
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value)
-}
-
 /**
- * Reads a status document into the contract's record, or explains why it cannot.
- * The rules are the same as {@link validStatusFilter} applies on the server, so a document the
- * reader calls corrupt is one compare-and-set treats as absent, and the two never disagree.
+ * Reads a status document into the contract's record, or explains why it cannot. The validity
+ * rules are core's, one for every backend (`decodeStatus` of `@breaker/core/kit`): a known
+ * state, an epoch that is a safe integer >= 0, times in epoch ms a `Date` can hold, and an
+ * `openedAt` for an open or half-open status. On top of them a document holds its numbers as
+ * BSON numbers (the kit also reads decimal strings, which only a foreign writer puts here).
+ * {@link validStatusFilter} applies the same rules on the server, so a document the reader calls
+ * corrupt is one compare-and-set treats as absent, and the two never disagree.
  */
-export function parseStatusDocument(doc: unknown): { record: StatusRecord } | { corrupt: string } {
+export function parseStatusDocument(doc: unknown): StatusDecoding {
   if (typeof doc !== 'object' || doc === null) return { corrupt: 'not a document' }
-  const { status, openedAt, epoch, updatedAt } = doc as Record<string, unknown>
-  if (typeof status !== 'string' || !(CIRCUIT_STATES as readonly string[]).includes(status)) {
-    return { corrupt: `status is not one of ${CIRCUIT_STATES.join(', ')}` }
-  }
-  if (!isFiniteNumber(epoch) || epoch < 0 || epoch > Number.MAX_SAFE_INTEGER) {
-    return { corrupt: 'epoch is not a non-negative number' }
-  }
-  if (!isFiniteNumber(updatedAt)) return { corrupt: 'updatedAt is not a finite number (epoch ms)' }
-  if (openedAt !== null && !isFiniteNumber(openedAt)) {
-    return { corrupt: 'openedAt is neither null nor a finite number (epoch ms)' }
+  const { openedAt, epoch, updatedAt } = doc as Record<string, unknown>
+  if (typeof epoch !== 'number') return { corrupt: 'epoch is not a BSON number' }
+  if (typeof updatedAt !== 'number') return { corrupt: 'updatedAt is not a BSON number (epoch ms)' }
+  if (openedAt !== null && openedAt !== undefined && typeof openedAt !== 'number') {
+    return { corrupt: 'openedAt is neither null nor a BSON number (epoch ms)' }
   }
   // A fresh object: the document's `_id`, `v` and any stray fields never leak to the caller.
-  return { record: { status: status as CircuitState, openedAt, epoch, updatedAt } }
+  return decodeStatus(doc)
 }
 
 /** The document written for a record: only the contract's fields, plus the format version. */
@@ -101,31 +97,44 @@ export function invalidRecordReason(record: unknown): string | null {
 const NUMERIC = ['int', 'long', 'double']
 
 /**
- * Matches a finite BSON number: type bracketing keeps strings and dates out, and NaN sorts
- * below -Infinity, so the strict bounds exclude it too.
+ * Matches a BSON number in `[min, max]`: type bracketing keeps strings and dates out, and NaN
+ * sorts below every number, so the bounds exclude it (and ±Infinity) too.
  */
-function finiteNumber(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { $type: NUMERIC, $gt: -Infinity, $lt: Infinity, ...extra }
+function numberIn(min: number, max: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { $type: NUMERIC, $gte: min, $lte: max, ...extra }
+}
+
+/** An aggregation expression: true when `path` holds a whole number (`$isNumber` first, so `$trunc` never sees a string). */
+function wholeExpr(path: string): Record<string, unknown> {
+  return { $cond: [{ $isNumber: path }, { $eq: [path, { $trunc: [path] }] }, false] }
 }
 
 /**
  * Server-side twin of {@link parseStatusDocument}: matches exactly the status documents the
- * reader accepts. `epoch` may be narrowed (compare-and-set pins it to the expected value).
+ * reader accepts — a known state, an epoch that is a whole BSON number in
+ * `[0, MAX_SAFE_INTEGER]`, times that are BSON numbers in `[0, MAX_EPOCH_MS]`, and an
+ * `openedAt` (null or missing only while closed). `epoch` may be narrowed (compare-and-set pins it).
  */
 export function validStatusFilter(epoch: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     status: { $in: [...CIRCUIT_STATES] },
-    epoch: finiteNumber({ $gte: 0, $lte: Number.MAX_SAFE_INTEGER, ...epoch }),
-    updatedAt: finiteNumber(),
-    $or: [{ openedAt: { $type: 'null' } }, { openedAt: finiteNumber() }],
+    epoch: numberIn(0, Number.MAX_SAFE_INTEGER, epoch),
+    updatedAt: numberIn(0, MAX_EPOCH_MS),
+    $or: [{ status: 'closed', openedAt: null }, { openedAt: numberIn(0, MAX_EPOCH_MS) }],
+    $expr: wholeExpr('$epoch'),
   }
 }
 
-/** Matches bucket documents whose two counters are usable (non-negative finite numbers). */
+/**
+ * Matches bucket documents whose two counters are usable: finite whole BSON numbers >= 0. A
+ * counter `$inc`ed past `MAX_COUNT` is usable — it counts as `MAX_COUNT` (saturated), since
+ * `$inc` itself cannot stop there.
+ */
 export function validBucketFilter(): Record<string, unknown> {
   return {
-    failures: finiteNumber({ $gte: 0 }),
-    successes: finiteNumber({ $gte: 0 }),
+    failures: { $type: NUMERIC, $gte: 0, $lt: Infinity },
+    successes: { $type: NUMERIC, $gte: 0, $lt: Infinity },
+    $expr: { $and: [wholeExpr('$failures'), wholeExpr('$successes')] },
   }
 }
 
@@ -138,5 +147,7 @@ export const VALID_BUCKET_EXPR = {
     { $gte: ['$successes', 0] },
     { $lt: ['$failures', Infinity] },
     { $lt: ['$successes', Infinity] },
+    wholeExpr('$failures'),
+    wholeExpr('$successes'),
   ],
 } as const

@@ -1,4 +1,5 @@
 import { StorageError, StorageTimeoutError } from '@breaker/core'
+import { toStorageError } from '@breaker/core/kit'
 
 /** MongoDB's duplicate-key error code: an insert (or upsert) met an existing unique key. */
 export const DUPLICATE_KEY = 11000
@@ -25,7 +26,7 @@ export function wrapError(error: unknown, storage: string, operation: string, ci
     // The driver's error stays as the cause, for whoever debugs it.
     return new StorageTimeoutError(storage, operation, timeoutMs ?? 0, circuit, { cause: error })
   }
-  return StorageError.from(error, storage, operation, circuit)
+  return toStorageError(error, { storage, operation, circuit })
 }
 
 /** A contract method called with an argument it cannot use; thrown before any command is sent. */

@@ -1,5 +1,6 @@
 import type { Collection, Document } from 'mongodb'
 import { BaseStorage, ConfigurationError } from '@breaker/core'
+import { reportCorrupt as reportToCore } from '@breaker/core/kit'
 import type {
   Clock,
   Outcome,
@@ -63,7 +64,14 @@ export class MongoStorage extends BaseStorage {
       ? new StatusWatcher(
           this.collections.status,
           (id, document) => this.deliver(id, document),
-          (error) => reportChangeStreamError({ storage: this.name, collection: this.collections.status.collectionName, error }),
+          (id) => {
+            if (typeof id === 'string') this.listeners.resync(id)
+          },
+          (error) => {
+            reportChangeStreamError({ storage: this.name, collection: this.collections.status.collectionName, error })
+            // The stream is gone: pushes may be missed until the next subscribe opens a fresh one.
+            this.listeners.resync()
+          },
         )
       : undefined
   }
@@ -200,20 +208,26 @@ export class MongoStorage extends BaseStorage {
     return remove
   }
 
-  /** Deletes the circuit's status document, buckets and lease document. */
+  /**
+   * Deletes the circuit's status document, buckets and lease document. This instance's
+   * subscribers hear `{ resync: true, circuit }` at once; other instances' through the change
+   * stream's delete event.
+   */
   clear(circuit: string): Promise<void> {
     return this.run('clear', circuit, async () => {
       const name = checkName(this.name, 'clear', circuit)
       const { status, buckets, leases } = this.collections
       await Promise.all([status.deleteOne(statusFilter(name)), buckets.deleteMany(circuitBucketsFilter(name)), leases.deleteOne(leaseFilter(name))])
+      this.listeners.resync(name)
     })
   }
 
-  /** Empties the three collections; they must hold nothing but this storage's documents. */
+  /** Empties the three collections (they must hold nothing but this storage's documents); subscribers hear `{ resync: true }`. */
   clearAll(): Promise<void> {
     return this.run('clearAll', undefined, async () => {
       const { status, buckets, leases } = this.collections
       await Promise.all([status.deleteMany({}), buckets.deleteMany({}), leases.deleteMany({})])
+      this.listeners.resync()
     })
   }
 
@@ -261,6 +275,9 @@ export class MongoStorage extends BaseStorage {
   }
 
   private corrupt(operation: string, collection: Collection<Document>, circuit: string | undefined, document: unknown, reason: string): void {
+    // Core's channel (`breaker:storage:error`, code ERR_STORAGE_CORRUPT) like every backend, plus
+    // this package's own report with the collection and document.
+    reportToCore({ storage: this.name, circuit: circuit ?? '', operation }, `${collection.collectionName}: ${reason}`, document)
     reportCorrupt({ storage: this.name, operation, collection: collection.collectionName, circuit, reason, document }, this.onCorrupt)
   }
 

@@ -29,7 +29,7 @@ describe('change streams (unit tests with a recording fake: these do not talk to
       {
         collection: 'breaker_status',
         method: 'watch',
-        args: [[{ $match: { operationType: { $in: ['insert', 'replace', 'update'] } } }], { fullDocument: 'updateLookup' }],
+        args: [[{ $match: { operationType: { $in: ['insert', 'replace', 'update', 'delete'] } } }], { fullDocument: 'updateLookup' }],
       },
     ])
   })
@@ -55,6 +55,26 @@ describe('change streams (unit tests with a recording fake: these do not talk to
     ])
   })
 
+  it('a deleted status document (a clear elsewhere) is delivered as { resync: true, circuit }', () => {
+    const db = new FakeDb()
+    const storage = new MongoStorage({ db: db.asDb(), changeStreams: true })
+    const seen: StorageNotice[] = []
+    storage.subscribe((change) => seen.push(change))
+    db.streams[0]!.emit('change', { operationType: 'delete', documentKey: { _id: 'payments' } })
+    db.streams[0]!.emit('change', { operationType: 'delete', documentKey: { _id: 42 } })
+    expect(seen).toEqual([{ resync: true, circuit: 'payments' }])
+  })
+
+  it('clear and clearAll tell this instance\'s subscribers at once, without waiting for the stream', async () => {
+    const db = new FakeDb()
+    const storage = new MongoStorage({ db: db.asDb(), changeStreams: true })
+    const seen: StorageNotice[] = []
+    storage.subscribe((change) => seen.push(change))
+    await storage.clear('payments')
+    await storage.clearAll()
+    expect(seen).toEqual([{ resync: true, circuit: 'payments' }, { resync: true }])
+  })
+
   it('a corrupt document in a change event is reported and not delivered', () => {
     const db = new FakeDb()
     const reports: CorruptDocumentReport[] = []
@@ -67,17 +87,20 @@ describe('change streams (unit tests with a recording fake: these do not talk to
     expect(reports).toEqual([expect.objectContaining({ operation: 'subscribe', circuit: 'payments' })])
   })
 
-  it('a failed stream is reported on its channel and the next subscribe opens a fresh one', () => {
+  it('a failed stream is reported on its channel, subscribers hear a resync, and the next subscribe opens a fresh one', () => {
     const db = new FakeDb()
     const storage = new MongoStorage({ db: db.asDb(), changeStreams: true })
     const errors: unknown[] = []
     const onError = (message: unknown) => errors.push(message)
     diagnostics.subscribe(MONGO_CHANNELS.changeStreamError, onError)
+    const seen: StorageNotice[] = []
     try {
-      storage.subscribe(() => {})
+      storage.subscribe((notice) => seen.push(notice))
       const failure = new Error('not resumable')
       db.streams[0]!.emit('error', failure)
       expect(errors).toEqual([{ storage: 'mongo', collection: 'breaker_status', error: failure }])
+      // Pushes may be missed until a fresh stream opens: every circuit re-reads.
+      expect(seen).toEqual([{ resync: true }])
       storage.subscribe(() => {})
       expect(db.streams).toHaveLength(2)
     } finally {

@@ -88,12 +88,15 @@ describe('MongoStorage commands (unit tests with a recording fake: these do not 
     expect(await storage.compareAndSetStatus('payments', 0, { ...OK_STATUS, epoch: 1 })).toBe(true)
     const [filter, replacement, options] = db.sent[0]!.args as [Record<string, unknown>, unknown, unknown]
     expect(filter._id).toBe('payments')
+    const number = ['int', 'long', 'double']
+    const whole = { $cond: [{ $isNumber: '$epoch' }, { $eq: ['$epoch', { $trunc: ['$epoch'] }] }, false] }
     expect(filter.$nor).toEqual([
       {
         status: { $in: ['closed', 'open', 'half_open'] },
-        epoch: { $type: ['int', 'long', 'double'], $gt: 0, $lt: Infinity, $gte: 0, $lte: Number.MAX_SAFE_INTEGER },
-        updatedAt: { $type: ['int', 'long', 'double'], $gt: -Infinity, $lt: Infinity },
-        $or: [{ openedAt: { $type: 'null' } }, { openedAt: { $type: ['int', 'long', 'double'], $gt: -Infinity, $lt: Infinity } }],
+        epoch: { $type: number, $gte: 0, $lte: Number.MAX_SAFE_INTEGER, $gt: 0 },
+        updatedAt: { $type: number, $gte: 0, $lte: 8_640_000_000_000_000 },
+        $or: [{ status: 'closed', openedAt: null }, { openedAt: { $type: number, $gte: 0, $lte: 8_640_000_000_000_000 } }],
+        $expr: whole,
       },
     ])
     expect(replacement).toEqual({ v: 1, ...OK_STATUS, epoch: 1 })

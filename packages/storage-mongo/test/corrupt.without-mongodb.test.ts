@@ -72,8 +72,14 @@ describe('corrupt documents (unit tests with a recording fake: these do not talk
         second: { $gt: Math.floor(T / 1000) - 60, $lte: Math.floor(T / 1000) },
         $nor: [
           {
-            failures: { $type: ['int', 'long', 'double'], $gt: -Infinity, $lt: Infinity, $gte: 0 },
-            successes: { $type: ['int', 'long', 'double'], $gt: -Infinity, $lt: Infinity, $gte: 0 },
+            failures: { $type: ['int', 'long', 'double'], $gte: 0, $lt: Infinity },
+            successes: { $type: ['int', 'long', 'double'], $gte: 0, $lt: Infinity },
+            $expr: {
+              $and: [
+                { $cond: [{ $isNumber: '$failures' }, { $eq: ['$failures', { $trunc: ['$failures'] }] }, false] },
+                { $cond: [{ $isNumber: '$successes' }, { $eq: ['$successes', { $trunc: ['$successes'] }] }, false] },
+              ],
+            },
           },
         ],
       },

@@ -134,7 +134,10 @@ class EmulatedCollection {
   async deleteOne(filter: Doc) {
     await null
     const found = this.match(filter)[0]
-    if (found) this.docs.splice(this.docs.indexOf(found), 1)
+    if (found) {
+      this.docs.splice(this.docs.indexOf(found), 1)
+      this.emit('delete', found)
+    }
     return { deletedCount: found ? 1 : 0 }
   }
 
@@ -143,6 +146,7 @@ class EmulatedCollection {
     const gone = new Set(this.match(filter))
     const kept = this.docs.filter((doc) => !gone.has(doc))
     this.docs.splice(0, this.docs.length, ...kept)
+    for (const doc of gone) this.emit('delete', doc)
     return { deletedCount: gone.size }
   }
 

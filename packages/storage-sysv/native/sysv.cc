@@ -250,6 +250,32 @@ Napi::Value ShmStat(const Napi::CallbackInfo& info) {
   out.Set("mode", Napi::Number::New(env, ds.shm_perm.mode & 0777));
   out.Set("uid", Napi::Number::New(env, ds.shm_perm.uid));
   out.Set("gid", Napi::Number::New(env, ds.shm_perm.gid));
+  out.Set("creatorUid", Napi::Number::New(env, ds.shm_perm.cuid));
+  return out;
+}
+
+// semStat(semid) -> { count, mode, uid, gid, creatorUid }: who may use the set, before using it.
+Napi::Value SemStat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumbers(info, 1)) return env.Undefined();
+  struct semid_ds ds;
+  // Declared here: Linux leaves `union semun` to the caller, macOS declares its own.
+  union SemArg {
+    int val;
+    struct semid_ds* buf;
+    unsigned short* array;
+  } arg;
+  arg.buf = &ds;
+  if (semctl(info[0].As<Napi::Number>().Int32Value(), 0, IPC_STAT, arg) == -1) {
+    ThrowErrno(env, "semctl", errno);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("count", Napi::Number::New(env, static_cast<double>(ds.sem_nsems)));
+  out.Set("mode", Napi::Number::New(env, ds.sem_perm.mode & 0777));
+  out.Set("uid", Napi::Number::New(env, ds.sem_perm.uid));
+  out.Set("gid", Napi::Number::New(env, ds.sem_perm.gid));
+  out.Set("creatorUid", Napi::Number::New(env, ds.sem_perm.cuid));
   return out;
 }
 
@@ -267,6 +293,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("semLock", Napi::Function::New(env, SemLock, "semLock"));
   exports.Set("semUnlock", Napi::Function::New(env, SemUnlock, "semUnlock"));
   exports.Set("semValue", Napi::Function::New(env, SemValue, "semValue"));
+  exports.Set("semStat", Napi::Function::New(env, SemStat, "semStat"));
   exports.Set("semRemove", Napi::Function::New(env, SemRemove, "semRemove"));
   exports.Set("shmCreate", Napi::Function::New(env, ShmCreate, "shmCreate"));
   exports.Set("shmOpen", Napi::Function::New(env, ShmOpen, "shmOpen"));

@@ -14,6 +14,8 @@ export interface SysVAddon {
   semUnlock(semid: number, index: number): void
   /** Current value of semaphore `index`: 1 while a process holds the lock, 0 when free. */
   semValue(semid: number, index: number): number
+  /** `semctl(IPC_STAT)`: owner, creator and permissions of the set. */
+  semStat(semid: number): SemaphoreStat
   /** Removes the semaphore set at once (`IPC_RMID`). */
   semRemove(semid: number): void
   /** `shmget` with `IPC_CREAT | IPC_EXCL`: the new segment's id, or -1 when `key` is taken. */
@@ -46,4 +48,20 @@ export interface SegmentStat {
   readonly uid: number
   /** Owner gid. */
   readonly gid: number
+  /** Uid of the creator, which keeps owner rights whatever the owner is changed to. */
+  readonly creatorUid: number
+}
+
+/** The kernel's view of a semaphore set (`semctl(IPC_STAT)`). */
+export interface SemaphoreStat {
+  /** Semaphores in the set. */
+  readonly count: number
+  /** Permission bits, e.g. `0o600`. */
+  readonly mode: number
+  /** Owner uid. */
+  readonly uid: number
+  /** Owner gid. */
+  readonly gid: number
+  /** Uid of the creator, which keeps owner rights whatever the owner is changed to. */
+  readonly creatorUid: number
 }

@@ -1,9 +1,12 @@
 import { S } from './layout.js'
 
+/** Largest count a bucket holds (a 32-bit word read as unsigned); adding more saturates here. */
+export const MAX_BUCKET_COUNT = 0xffff_ffff
+
 /**
  * Per-second outcome counters in a ring of `bucketCount` buckets, lock-free.
  *
- * A bucket holds two 64-bit words, failures then successes; each word is a 32-bit count and
+ * A bucket holds two 64-bit words, failures then successes; each word is an unsigned 32-bit count and
  * the 32-bit stamp of the second it counts (epoch second + 1, so 0 means never written). The
  * common case — the bucket is already on this second — is one `Atomics.add` on the count.
  * Moving a bucket to a new second replaces count and stamp together with one 64-bit
@@ -34,23 +37,31 @@ export class Counters {
     this.pair64[0] = 0n
   }
 
-  /** Adds `failures` and `successes` to the bucket of epoch second `second`. */
+  /**
+   * Adds `failures` and `successes` to the bucket of epoch second `second`. Amounts are whole
+   * numbers; a count saturates at {@link MAX_BUCKET_COUNT} instead of wrapping.
+   */
   add(slot: number, second: number, failures: number, successes: number): void {
     const pair = (slot + this.bucketsOffset) / 4 + (second % this.bucketCount) * 4
     const stamp = (second + 1) | 0
-    if (failures > 0) this.addTo(pair, stamp, failures)
-    if (successes > 0) this.addTo(pair + 2, stamp, successes)
+    if (failures >= 1) this.addTo(pair, stamp, failures < MAX_BUCKET_COUNT ? Math.floor(failures) : MAX_BUCKET_COUNT)
+    if (successes >= 1) this.addTo(pair + 2, stamp, successes < MAX_BUCKET_COUNT ? Math.floor(successes) : MAX_BUCKET_COUNT)
   }
 
   private addTo(pair: number, stamp: number, amount: number): void {
     const { i32, b64 } = this
+    const at = pair + this.countWord
     for (;;) {
       // A plain load is safe here on any CPU: a stale "equal" stamp is still equal, since stamps
       // only move a whole ring forward, and every other path is settled by the CAS below.
       const current = i32[pair + this.stampWord]!
       if (current === stamp) {
-        Atomics.add(i32, pair + this.countWord, amount)
-        return
+        // A compare-and-swap rather than Atomics.add, so that the count saturates: an add
+        // would wrap a 32-bit count past 2^32 - 1 into a small one. Same cost on x86.
+        const old = i32[at]!
+        const sum = (old >>> 0) + amount
+        if (Atomics.compareExchange(i32, at, old, sum < MAX_BUCKET_COUNT ? sum | 0 : MAX_BUCKET_COUNT | 0) === old) return
+        continue
       }
       // The bucket already counts a later second (this clock is a whole ring behind the
       // others): the outcome is older than any window the ring can answer, so it is dropped.
@@ -59,7 +70,7 @@ export class Counters {
       this.pair64[0] = word
       if (this.pair32[this.stampWord] !== current) continue
       this.pair32[this.stampWord] = stamp
-      this.pair32[this.countWord] = amount
+      this.pair32[this.countWord] = amount | 0
       if (Atomics.compareExchange(b64, pair >> 1, word, this.pair64[0]!) === word) return
     }
   }
@@ -93,8 +104,8 @@ export class Counters {
     let stamp = (from + 1) | 0
     for (let second = from; second <= to; second++) {
       const pair = base + index * 4
-      if (i32[pair + stampWord] === stamp) failures += i32[pair + countWord]!
-      if (i32[pair + 2 + stampWord] === stamp) successes += i32[pair + 2 + countWord]!
+      if (i32[pair + stampWord] === stamp) failures += i32[pair + countWord]! >>> 0
+      if (i32[pair + 2 + stampWord] === stamp) successes += i32[pair + 2 + countWord]! >>> 0
       stamp = (stamp + 1) | 0
       index = index === bucketCount - 1 ? 0 : index + 1
     }
@@ -113,11 +124,11 @@ export class Counters {
       const stamp = (second + 1) | 0
       const pair = base + (second % bucketCount) * 4
       if (Atomics.load(i32, pair + stampWord) === stamp) {
-        const count = Atomics.load(i32, pair + countWord)
+        const count = Atomics.load(i32, pair + countWord) >>> 0
         if (Atomics.load(i32, pair + stampWord) === stamp) failures += count
       }
       if (Atomics.load(i32, pair + 2 + stampWord) === stamp) {
-        const count = Atomics.load(i32, pair + 2 + countWord)
+        const count = Atomics.load(i32, pair + 2 + countWord) >>> 0
         if (Atomics.load(i32, pair + 2 + stampWord) === stamp) successes += count
       }
     }

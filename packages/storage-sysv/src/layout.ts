@@ -134,6 +134,49 @@ export interface PathIdentity {
 }
 
 /**
+ * For an existing segment whose READY word is not set: `null` when it may be initialised again,
+ * else why it is refused (and left untouched).
+ *
+ * Initialising wipes the segment, so it is done only for what can be nothing but an unfinished
+ * segment of ours: a creator holds the structure lock while it writes the header and dies
+ * holding it or not at all, so such a segment has this process as its only attachment, every
+ * slot still zero, and a header that is either all zero (died before the magic) or has our
+ * magic with the READY word still zero. Another program's segment on the same key, or a live
+ * segment of ours whose READY word was overwritten, is neither.
+ */
+export function unfinishedProblem(i32: Int32Array, bytes: number, layout: Layout, attached: number, where: string, shmid: number): string | null {
+  const magic = i32[H.MAGIC]!
+  const ready = i32[H.READY]!
+  const ours = magic === MAGIC
+  if (bytes < layout.totalBytes) {
+    return ours
+      ? `${where} is an unfinished @breaker/storage-sysv segment of ${bytes} bytes, smaller than the ${layout.totalBytes} this process needs: remove it (SysVStorage.remove(path) or \`ipcrm -m ${shmid}\`)`
+      : `${where} is not a @breaker/storage-sysv segment (magic ${hex(magic)}, ${bytes} bytes); another program uses this key, and its data is left untouched: choose another path or projectId`
+  }
+  const headerZero = allZero(i32, 0, HEADER_BYTES >> 2)
+  if (!ours && !headerZero) {
+    return `${where} is not a @breaker/storage-sysv segment (magic ${hex(magic)}); another program uses this key, and its data is left untouched: choose another path or projectId`
+  }
+  const others = attached - 1
+  if ((ours && ready !== 0) || others > 0 || !allZero(i32, HEADER_BYTES >> 2, bytes >> 2)) {
+    return (
+      `${where} carries ${ours ? '@breaker/storage-sysv data' : 'data'} but its READY word reads ${hex(ready)}` +
+      `${others > 0 ? ` while ${others} other process${others === 1 ? ' is' : 'es are'} attached` : ''}: ` +
+      'it was overwritten, not left unfinished, so it is left untouched. Stop the processes using it and remove it ' +
+      `(SysVStorage.remove(path) or \`ipcrm -m ${shmid}\`)`
+    )
+  }
+  return null
+}
+
+function allZero(i32: Int32Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (i32[i] !== 0) return false
+  return true
+}
+
+const hex = (word: number): string => `0x${(word >>> 0).toString(16).padStart(8, '0')}`
+
+/**
  * Why an existing segment cannot be used with `layout`, or `null` when it can.
  * `where` names the segment in messages (path, key, shmid).
  */
@@ -148,7 +191,7 @@ export function headerProblem(
   if (bytes < HEADER_BYTES) return `${where} is ${bytes} bytes, too small to be a @breaker segment (another program's segment with the same key?)`
   const magic = Atomics.load(i32, H.MAGIC)
   if (magic !== MAGIC) {
-    return `${where} is not a @breaker/storage-sysv segment (magic 0x${(magic >>> 0).toString(16)}); another program uses this key: choose another path or projectId`
+    return `${where} is not a @breaker/storage-sysv segment (magic ${hex(magic)}); another program uses this key: choose another path or projectId`
   }
   const version = Atomics.load(i32, H.VERSION)
   if (version !== LAYOUT_VERSION) {

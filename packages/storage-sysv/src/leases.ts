@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '@breaker/core/kit'
 import { L, LEASE_BYTES, S } from './layout.js'
 
 /** A permit as stored: its id and the Int32 index of its cell's id word. */
@@ -29,14 +30,18 @@ export class LeaseCells {
     for (let cell = 0; cell < this.count; cell++) {
       const at = slot + S.LEASES + cell * LEASE_BYTES
       const id = Atomics.load(i32, (at + L.ID) >> 2)
-      if (id !== 0 && f64[(at + L.EXPIRES_AT) >> 3]! > now) live++
+      const expiresAt = f64[(at + L.EXPIRES_AT) >> 3]!
+      // A time further out than any lease can be (or NaN) is corrupt: the cell counts as free,
+      // so a stray write cannot block probes forever.
+      if (id !== 0 && expiresAt > now && expiresAt <= now + MAX_TIMER_MS) live++
       else if (free < 0) free = at
     }
     // More permits than cells cannot be honoured; the cell count is the ceiling (documented).
     if (live >= max || free < 0) return null
     const sequence = (slot + S.LEASE_SEQUENCE) >> 2
-    // Ids stay positive and only grow (wrapping after 2^31 permits on one slot).
-    const id = (Atomics.load(i32, sequence) % 0x7fffffff) + 1
+    // Ids stay positive (0 marks a free cell, whatever the stored sequence holds) and only grow,
+    // wrapping after 2^31 permits on one slot.
+    const id = ((Atomics.load(i32, sequence) >>> 0) % 0x7fffffff) + 1
     Atomics.store(i32, sequence, id)
     const expiresAt = now + ttlMs
     f64[(free + L.EXPIRES_AT) >> 3] = expiresAt

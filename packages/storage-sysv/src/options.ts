@@ -19,6 +19,13 @@ export interface SysVStorageOptions {
   readonly leasesPerCircuit?: number
   /** Permission bits of the segment and its semaphores, like a file mode. Default `0o600` (owner only). */
   readonly mode?: number
+  /**
+   * A uid trusted, besides this process's own, to own (and have created) an existing segment
+   * and semaphore set. Default: this process's effective uid. Set it to share a segment that
+   * processes of another user created (see "Permissions" in the README); a segment or set owned
+   * by any other uid is refused.
+   */
+  readonly owner?: number
   /** How long a structural change or status write waits for the semaphore (ms). Default 1000. */
   readonly lockTimeoutMs?: number
   /** How often `subscribe` looks for status writes by other processes (ms). Default 10. */
@@ -35,6 +42,7 @@ export interface ResolvedSysVOptions {
   readonly bucketCount: number
   readonly leasesPerCircuit: number
   readonly mode: number
+  readonly owner: number
   readonly lockTimeoutMs: number
   readonly watchIntervalMs: number
   readonly clock: Clock
@@ -60,6 +68,8 @@ export function resolveOptions(options: SysVStorageOptions | undefined): Resolve
   }
   const { path, projectId = 0x42, slots = 1024, bucketCount = 300, leasesPerCircuit = 16 } = options
   const { mode = 0o600, lockTimeoutMs = 1000, watchIntervalMs = 10, clock = Date.now } = options
+  // geteuid is absent only on Windows, where the addon does not load anyway.
+  const { owner = process.geteuid?.() ?? 0 } = options
   if (typeof path !== 'string' || path.length === 0) {
     throw new ConfigurationError('path', 'must name an existing file or directory (its inode keys the segment)', path, SCOPE)
   }
@@ -80,6 +90,7 @@ export function resolveOptions(options: SysVStorageOptions | undefined): Resolve
     bucketCount: integer('bucketCount', bucketCount, 1, 86_400),
     leasesPerCircuit: integer('leasesPerCircuit', leasesPerCircuit, 1, 1024),
     mode: integer('mode', mode, 0, 0o777),
+    owner: integer('owner', owner, 0, 0xffff_fffe),
     lockTimeoutMs,
     watchIntervalMs,
     clock,

@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs'
 import { StorageError, StorageTimeoutError } from '@breaker/core'
 import type { SegmentStat, SysVAddon } from './addon.js'
-import { H, READY, headerProblem, writeHeader } from './layout.js'
+import { H, READY, headerProblem, unfinishedProblem, writeHeader } from './layout.js'
 import type { Layout, PathIdentity } from './layout.js'
 import { SCOPE } from './options.js'
+import { ipcPermissionProblem } from './ownership.js'
 
 /** Semaphore 0 guards structure (creation, slot claims, clearAll); 1 guards status and lease writes. */
 export const STRUCTURE_LOCK = 0
@@ -16,6 +17,8 @@ export interface SegmentRequest {
   readonly path: string
   readonly projectId: number
   readonly mode: number
+  /** Uid that must own and have created an existing segment and semaphore set. */
+  readonly owner: number
   readonly layout: Layout
   readonly lockTimeoutMs: number
   readonly now: number
@@ -92,6 +95,12 @@ export class Segment {
     } catch (cause) {
       throw fail('open', `cannot open the semaphores of ${where}: ${systemMessage(cause, true)}`, cause)
     }
+    // Checked before taking the lock: a set planted by another user could be held forever.
+    const semProblem = ipcPermissionProblem(addon.semStat(semid), request.owner, request.mode, {
+      what: `the semaphore set of ${where}, semid ${semid},`,
+      remove: `ipcrm -s ${semid}`,
+    })
+    if (semProblem !== null) throw fail('open', semProblem)
     lock(addon, semid, STRUCTURE_LOCK, request.lockTimeoutMs, 'open')
     try {
       return Segment.openLocked(addon, request, key, semid, identity, where)
@@ -119,6 +128,14 @@ export class Segment {
       throw fail('open', `cannot create ${where} (${layout.totalBytes} bytes): ${systemMessage(cause, true)}`, cause)
     }
     if (shmid === -1) throw fail('open', `${where} vanished while it was being opened; try again`)
+    if (!created) {
+      // Before attaching: a segment planted by another user is neither read nor written.
+      const problem = ipcPermissionProblem(addon.shmStat(shmid), request.owner, request.mode, {
+        what: `${where}, shmid ${shmid},`,
+        remove: `ipcrm -m ${shmid}`,
+      })
+      if (problem !== null) throw fail('open', problem)
+    }
     let buffer: ArrayBuffer
     try {
       buffer = addon.shmAttach(shmid)
@@ -127,11 +144,14 @@ export class Segment {
     }
     const segment = new Segment(addon, key, shmid, semid, buffer, layout, created)
     try {
-      // A header without READY means its creator died before finishing (we hold the lock, so
-      // nobody is finishing it now): initialise it again, if it has the size we expect.
-      const unfinished = buffer.byteLength >= layout.totalBytes && Atomics.load(segment.i32, H.READY) !== READY
-      if (created || unfinished) {
-        if (unfinished) segment.u8.fill(0)
+      if (created) {
+        writeHeader(segment.i32, segment.f64, layout, identity, request.now)
+      } else if (Atomics.load(segment.i32, H.READY) !== READY) {
+        // Not READY: maybe a creator that died before finishing (we hold the lock, so nobody
+        // is finishing it now), maybe something else entirely; only the former is rewritten.
+        const attached = addon.shmStat(shmid).attached
+        const problem = unfinishedProblem(segment.i32, buffer.byteLength, layout, attached, `${where} (shmid ${shmid})`, shmid)
+        if (problem !== null) throw fail('open', problem)
         writeHeader(segment.i32, segment.f64, layout, identity, request.now)
       } else {
         const problem = headerProblem(segment.i32, segment.f64, buffer.byteLength, layout, identity, `${where} (shmid ${shmid})`)

@@ -1,4 +1,5 @@
 import { StorageError } from '@breaker/core'
+import type { StatusRecord } from '@breaker/core'
 import { H, HEADER_BYTES, S, SLOT_USED } from './layout.js'
 import { SCOPE } from './options.js'
 import { STRUCTURE_LOCK } from './segment.js'
@@ -13,6 +14,20 @@ function fnv1a(bytes: Uint8Array, length: number): number {
   return hash | 0
 }
 
+/** What this process knows of one name's slot; valid while the header's generation is unchanged. */
+export interface SlotEntry {
+  /** Byte offset of the slot. */
+  readonly offset: number
+  /**
+   * The slot's status version when `record` was decoded (NaN: never). Not a cache of the
+   * status: every read compares it with the version word in shared memory, which every write
+   * bumps, so `record` is the decoding of exactly what is stored now.
+   */
+  version: number
+  /** The decoded status at `version`. */
+  record: StatusRecord | null
+}
+
 /**
  * Circuit name → slot, by open addressing with linear probing. Lookups are lock-free: a slot's
  * name is written before its state is published with `Atomics.store`, and slots are only ever
@@ -20,8 +35,8 @@ function fnv1a(bytes: Uint8Array, length: number): number {
  * the structure lock and look again, so two processes never claim two slots for one name.
  */
 export class SlotTable {
-  /** Name → byte offset of its slot; valid while the header's generation is unchanged. */
-  private readonly cache = new Map<string, number>()
+  /** Name → its slot; valid while the header's generation is unchanged. */
+  private readonly cache = new Map<string, SlotEntry>()
   private generation: number
   private readonly scratch: Uint8Array
 
@@ -35,9 +50,17 @@ export class SlotTable {
 
   /**
    * Byte offset of the circuit's slot; -1 when it has none and `claim` is false.
-   * @throws StorageError when the name is too long or every slot is taken.
+   * @throws StorageError when the name is not well-formed, too long, or every slot is taken.
    */
   offset(circuit: string, claim: boolean, operation: string): number {
+    return this.entry(circuit, claim, operation)?.offset ?? -1
+  }
+
+  /**
+   * The circuit's slot entry; `undefined` when it has none and `claim` is false.
+   * @throws StorageError when the name is not well-formed, too long, or every slot is taken.
+   */
+  entry(circuit: string, claim: boolean, operation: string): SlotEntry | undefined {
     // A plain load: the generation is a hint that clearAll ran, and seeing it a moment late is
     // the same race as a write that starts just before clearAll.
     const generation = this.segment.i32[H.GENERATION]!
@@ -51,11 +74,10 @@ export class SlotTable {
     const hash = fnv1a(this.scratch, length)
     let found = this.probe(hash, length)
     if (found < 0 && claim) found = this.claim(circuit, hash, length, operation)
-    if (found >= 0) {
-      this.cache.set(circuit, found)
-      return found
-    }
-    return -1
+    if (found < 0) return undefined
+    const entry: SlotEntry = { offset: found, version: Number.NaN, record: null }
+    this.cache.set(circuit, entry)
+    return entry
   }
 
   /** Forgets every cached offset (after this process freed every slot). */
@@ -64,7 +86,14 @@ export class SlotTable {
     this.generation = Atomics.load(this.segment.i32, H.GENERATION)
   }
 
+  /** Encodes the name into `scratch`; answers its length in bytes. Runs once per name and generation. */
   private encode(circuit: string, operation: string): number {
+    // The UTF-8 bytes are the key. A lone surrogate has no UTF-8 form (the encoder writes U+FFFD
+    // for it), so names differing only in lone surrogates would share a slot: refuse them.
+    if (typeof circuit !== 'string' || !(circuit as string & { isWellFormed(): boolean }).isWellFormed()) {
+      const got = typeof circuit === 'string' ? `${JSON.stringify(circuit.slice(0, 40))} (it holds a lone surrogate)` : typeof circuit
+      throw new StorageError('sysv', operation, `[${SCOPE}] circuit names must be strings of well-formed Unicode, got ${got}`, { circuit })
+    }
     const limit = this.segment.layout.nameBytes
     const { read, written } = encoder.encodeInto(circuit, this.scratch)
     if (read !== circuit.length || written > limit) {

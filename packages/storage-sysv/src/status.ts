@@ -1,11 +1,12 @@
-import { isCircuitState, StorageError } from '@breaker/core'
+import { readStoredStatus } from '@breaker/core/kit'
 import type { CircuitState, StatusRecord } from '@breaker/core'
 import { H, R, S, STATUS_RECORD_BYTES } from './layout.js'
-import { SCOPE } from './options.js'
+import type { SlotEntry } from './slots.js'
 
 // State codes as stored; 0 = no status written.
 const CODES: Record<CircuitState, number> = { closed: 1, open: 2, half_open: 3 }
-const STATES: readonly (CircuitState | null)[] = [null, 'closed', 'open', 'half_open']
+const STATES: readonly CircuitState[] = ['closed', 'open', 'half_open']
+const STORAGE = 'sysv'
 
 /**
  * The circuit status in a slot: two record copies and a version whose low bit says which copy
@@ -13,6 +14,10 @@ const STATES: readonly (CircuitState | null)[] = [null, 'closed', 'open', 'half_
  * fill the other copy and then publish it by bumping the version, so a writer killed half-way
  * leaves the current copy untouched and readers never wait. Readers take the version, read the
  * current copy, and retry if the version moved meanwhile.
+ *
+ * What is read goes through core's one validator (`readStoredStatus`): shared memory can hold
+ * anything another process, an older version or a stray write left there, and a record that is
+ * not valid is reported as corrupt and read as absent, never handed to a circuit.
  */
 export class StatusCells {
   constructor(
@@ -20,37 +25,37 @@ export class StatusCells {
     private readonly f64: Float64Array,
   ) {}
 
-  /** The current record of the slot at byte offset `slot`, or `null` when none was written. */
-  read(slot: number): StatusRecord | null {
-    const { i32, f64 } = this
-    const version = (slot + S.STATUS_VERSION) >> 2
-    for (;;) {
-      const seen = Atomics.load(i32, version)
-      const at = slot + S.STATUS + (seen & 1) * STATUS_RECORD_BYTES
-      const code = Atomics.load(i32, (at + R.CODE) >> 2)
-      const epoch = f64[(at + R.EPOCH) >> 3]!
-      const openedAt = f64[(at + R.OPENED_AT) >> 3]!
-      const updatedAt = f64[(at + R.UPDATED_AT) >> 3]!
-      if (Atomics.load(i32, version) !== seen) continue
-      const status = STATES[code]
-      if (status === null || status === undefined) return null
-      return { status, openedAt: Number.isNaN(openedAt) ? null : openedAt, epoch, updatedAt }
-    }
+  /**
+   * The current record of the slot in `entry`, or `null` when none (or a corrupt one) is stored.
+   * Decodes only when the slot's version moved since `entry` last decoded it.
+   */
+  read(entry: SlotEntry, circuit: string, operation: string): StatusRecord | null {
+    if (Atomics.load(this.i32, (entry.offset + S.STATUS_VERSION) >> 2) === entry.version) return entry.record
+    const version = this.snapshot(entry.offset)
+    entry.record = this.decode(circuit, operation)
+    entry.version = version
+    return entry.record
   }
 
-  /** The stored epoch (0 when no status was written). Only meaningful under the write lock. */
-  epoch(slot: number): number {
-    return this.read(slot)?.epoch ?? 0
+  /** The current record of the slot at byte offset `slot`, decoded afresh. */
+  readAt(slot: number, circuit: string, operation: string): StatusRecord | null {
+    this.snapshot(slot)
+    return this.decode(circuit, operation)
+  }
+
+  /** The stored epoch (0 when no valid status is stored). Only meaningful under the write lock. */
+  epoch(slot: number, circuit: string, operation: string): number {
+    return this.readAt(slot, circuit, operation)?.epoch ?? 0
   }
 
   /**
    * Publishes `record` (or no status, for `null`) and answers the new version; the caller
-   * holds the write lock.
+   * holds the write lock and has validated `record`.
    */
   write(slot: number, record: StatusRecord | null): number {
     const { i32, f64 } = this
     const version = (slot + S.STATUS_VERSION) >> 2
-    const next = Atomics.load(i32, version) + 1
+    const next = (Atomics.load(i32, version) + 1) | 0
     const at = slot + S.STATUS + (next & 1) * STATUS_RECORD_BYTES
     f64[(at + R.EPOCH) >> 3] = record?.epoch ?? 0
     f64[(at + R.OPENED_AT) >> 3] = record?.openedAt ?? Number.NaN
@@ -60,21 +65,44 @@ export class StatusCells {
     Atomics.add(i32, H.STATUS_CHANGES, 1)
     return next
   }
-}
 
-/**
- * Checks a record before it reaches shared memory, where a bad one would mislead every process.
- * @throws StorageError naming what is wrong.
- */
-export function checkRecord(record: StatusRecord, operation: string, circuit: string): void {
-  const bad = (what: string) =>
-    new StorageError('sysv', operation, `[${SCOPE}] ${what}, got ${JSON.stringify(record)}`, { circuit })
-  if (typeof record !== 'object' || record === null || !isCircuitState(record.status)) {
-    throw bad("status must be 'closed', 'open' or 'half_open'")
+  // The raw fields of the last snapshot; kept on the instance so a read allocates nothing
+  // until it has a record to answer.
+  private code = 0
+  private rawEpoch = 0
+  private rawOpenedAt = 0
+  private rawUpdatedAt = 0
+
+  /** Copies the current record's fields under the seqlock; answers the version they belong to. */
+  private snapshot(slot: number): number {
+    const { i32, f64 } = this
+    const version = (slot + S.STATUS_VERSION) >> 2
+    for (;;) {
+      const seen = Atomics.load(i32, version)
+      const at = slot + S.STATUS + (seen & 1) * STATUS_RECORD_BYTES
+      this.code = Atomics.load(i32, (at + R.CODE) >> 2)
+      this.rawEpoch = f64[(at + R.EPOCH) >> 3]!
+      this.rawOpenedAt = f64[(at + R.OPENED_AT) >> 3]!
+      this.rawUpdatedAt = f64[(at + R.UPDATED_AT) >> 3]!
+      if (Atomics.load(i32, version) === seen) return seen
+    }
   }
-  if (typeof record.epoch !== 'number' || !Number.isFinite(record.epoch)) throw bad('epoch must be a finite number')
-  if (typeof record.updatedAt !== 'number' || !Number.isFinite(record.updatedAt)) throw bad('updatedAt must be epoch ms')
-  if (record.openedAt !== null && (typeof record.openedAt !== 'number' || !Number.isFinite(record.openedAt))) {
-    throw bad('openedAt must be epoch ms or null')
+
+  private decode(circuit: string, operation: string): StatusRecord | null {
+    const { code } = this
+    if (code === 0) return null
+    const record = readStoredStatus(
+      {
+        // An unknown code reaches the validator as such, so the report names it.
+        status: STATES[code - 1] ?? `state code ${code}`,
+        // NaN is how "never opened" (null) is stored.
+        openedAt: Number.isNaN(this.rawOpenedAt) ? null : this.rawOpenedAt,
+        epoch: this.rawEpoch,
+        updatedAt: this.rawUpdatedAt,
+      },
+      { storage: STORAGE, circuit, operation },
+    )
+    // Frozen: the same object answers every read until the version moves.
+    return record === null ? null : Object.freeze(record)
   }
 }

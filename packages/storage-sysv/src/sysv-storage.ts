@@ -1,4 +1,5 @@
 import { StorageError } from '@breaker/core'
+import { statusProblem } from '@breaker/core/kit'
 import type {
   Clock,
   Outcome,
@@ -11,14 +12,15 @@ import type {
 } from '@breaker/core'
 import type { SysVAddon } from './addon.js'
 import { Counters } from './counters.js'
-import { H, HEADER_BYTES, computeLayout } from './layout.js'
+import { H, HEADER_BYTES, NAME_BYTES, computeLayout } from './layout.js'
 import { LeaseCells } from './leases.js'
 import { loadAddon } from './load.js'
 import { SCOPE, resolveOptions } from './options.js'
 import type { SysVStorageOptions } from './options.js'
 import { STRUCTURE_LOCK, Segment, WRITE_LOCK, removeSegment } from './segment.js'
 import { SlotTable, slotOffset } from './slots.js'
-import { StatusCells, checkRecord } from './status.js'
+import { Seconds } from './seconds.js'
+import { StatusCells } from './status.js'
 import { segmentInfo } from './info.js'
 import type { SegmentInfo } from './info.js'
 import { StatusWatch } from './watch.js'
@@ -52,13 +54,18 @@ function addonOrThrow(operation: string): SysVAddon {
 export class SysVStorage implements Storage {
   /** `'sysv'`. */
   readonly name = NAME
-  /** Shared by every process on the host; exact counts, CAS, leases and pushed status changes. */
+  /**
+   * Shared by every process on the host; exact counts, CAS, leases and pushed status changes.
+   * Names are kept as their UTF-8 bytes, at most 256 of them. No event log (durations are not
+   * kept), and always ready: the constructor has opened the segment or thrown.
+   */
   readonly capabilities: StorageCapabilities = Object.freeze({
     scope: 'host',
     atomic: true,
     cas: true,
     leases: true,
     subscribe: true,
+    maxNameBytes: NAME_BYTES,
   })
 
   private readonly segment: Segment
@@ -69,6 +76,7 @@ export class SysVStorage implements Storage {
   private readonly leases: LeaseCells
   private readonly watch: StatusWatch
   private readonly clock: Clock
+  private readonly seconds: Seconds
   private readonly lockTimeoutMs: number
   private readonly bucketCount: number
   private closed = false
@@ -78,6 +86,7 @@ export class SysVStorage implements Storage {
     const layout = computeLayout(resolved.slots, resolved.bucketCount, resolved.leasesPerCircuit)
     const addon = addonOrThrow('open')
     this.clock = resolved.clock
+    this.seconds = new Seconds(resolved.clock, options.clock === undefined)
     this.lockTimeoutMs = resolved.lockTimeoutMs
     this.bucketCount = resolved.bucketCount
     this.segment = Segment.open(addon, { ...resolved, layout, now: resolved.clock() })
@@ -107,8 +116,9 @@ export class SysVStorage implements Storage {
 
   /** The circuit's status as last written by any process, or `null`. */
   getStatus(circuit: string): StatusRecord | null {
-    const slot = this.slot(circuit, false, 'getStatus')
-    return slot < 0 ? null : this.status.read(slot)
+    this.ensureOpen('getStatus', circuit)
+    const entry = this.slots.entry(circuit, false, 'getStatus')
+    return entry === undefined ? null : this.status.read(entry, circuit, 'getStatus')
   }
 
   /** Writes the status unconditionally (last writer wins). */
@@ -124,9 +134,10 @@ export class SysVStorage implements Storage {
     checkRecord(record, 'compareAndSetStatus', circuit)
     const slot = this.slot(circuit, true, 'compareAndSetStatus')
     const version = this.locked(WRITE_LOCK, 'compareAndSetStatus', circuit, () =>
-      this.status.epoch(slot) === expectedEpoch ? this.status.write(slot, record) : -1,
+      this.status.epoch(slot, circuit, 'compareAndSetStatus') === expectedEpoch ? this.status.write(slot, record) : undefined,
     )
-    if (version < 0) return false
+    // undefined, not -1: a version word can hold any Int32 (it wraps, or was overwritten).
+    if (version === undefined) return false
     this.watch.wrote(slot, version, circuit, record)
     return true
   }
@@ -199,11 +210,12 @@ export class SysVStorage implements Storage {
   clear(circuit: string): void {
     const slot = this.slot(circuit, false, 'clear')
     if (slot < 0) return
-    this.locked(WRITE_LOCK, 'clear', circuit, () => {
-      this.status.write(slot, null)
+    const version = this.locked(WRITE_LOCK, 'clear', circuit, () => {
       this.leases.clear(slot)
       this.counters.clear(slot)
+      return this.status.write(slot, null)
     })
+    this.watch.removed(slot, version, circuit)
   }
 
   /** Forgets every circuit and frees every slot, for every process sharing the segment. */
@@ -216,9 +228,12 @@ export class SysVStorage implements Storage {
         Atomics.add(i32, H.GENERATION, 1)
         u8.fill(0, HEADER_BYTES, slotOffset(layout.slotBytes, layout.slots))
         Atomics.store(i32, H.SLOTS_USED, 0)
+        // So that other processes' watchers look, and find the new generation.
+        Atomics.add(i32, H.STATUS_CHANGES, 1)
       }),
     )
     this.slots.reset()
+    this.watch.removed()
   }
 
   /** Sizes, usage and identifiers of the segment, for logs and dashboards (see also `ipcs -m`). */
@@ -236,6 +251,7 @@ export class SysVStorage implements Storage {
     if (this.closed) return
     this.closed = true
     this.watch.stop()
+    this.seconds.stop()
     this.segment.detach()
   }
 
@@ -248,6 +264,7 @@ export class SysVStorage implements Storage {
   destroy(): void {
     this.closed = true
     this.watch.stop()
+    this.seconds.stop()
     try {
       this.segment.remove()
     } catch (cause) {
@@ -257,8 +274,7 @@ export class SysVStorage implements Storage {
   }
 
   private second(): number {
-    const now = this.clock()
-    return now > 0 ? Math.floor(now / 1000) : 0
+    return this.seconds.now()
   }
 
   private add(slot: number, second: number, failures: number, successes: number): void {
@@ -294,6 +310,16 @@ export class SysVStorage implements Storage {
   get maxWindowMs(): number {
     return this.bucketCount * 1000
   }
+}
+
+/**
+ * Refuses a record that is not valid before it reaches shared memory, where it would mislead
+ * every process; the rule is core's one validator.
+ * @throws StorageError naming what is wrong.
+ */
+function checkRecord(record: StatusRecord, operation: string, circuit: string): void {
+  const problem = statusProblem(record)
+  if (problem !== undefined) throw new StorageError(NAME, operation, `[${SCOPE}] refused to store an invalid status: ${problem}`, { circuit })
 }
 
 /** Whole seconds a window spans; the current (partial) second is one of them. */

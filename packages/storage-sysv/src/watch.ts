@@ -45,6 +45,19 @@ export class StatusWatch {
     this.listeners.notify(circuit, record)
   }
 
+  /** Tells listeners that this process removed the status of `circuit` (version `version`), or of every circuit. */
+  removed(slot?: number, version?: number, circuit?: string): void {
+    if (this.listeners.size === 0) return
+    if (slot === undefined || version === undefined) {
+      this.generation = Atomics.load(this.segment.i32, H.GENERATION)
+      this.seen.clear()
+      this.listeners.resync()
+      return
+    }
+    this.seen.set(slot, version)
+    this.listeners.resync(circuit)
+  }
+
   /** Stops the timer for good (close, destroy). */
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer)
@@ -73,9 +86,11 @@ export class StatusWatch {
     this.changes = changes
     const generation = Atomics.load(i32, H.GENERATION)
     if (generation !== this.generation) {
-      // clearAll freed every slot: versions restart from 0 under possibly other names.
+      // clearAll freed every slot: versions restart from 0 under possibly other names, and
+      // every status is gone.
       this.generation = generation
       this.seen.clear()
+      this.listeners.resync()
     }
     for (let index = 0; index < layout.slots; index++) {
       const slot = slotOffset(layout.slotBytes, index)
@@ -83,11 +98,14 @@ export class StatusWatch {
       const version = Atomics.load(i32, (slot + S.STATUS_VERSION) >> 2)
       if ((this.seen.get(slot) ?? 0) === version) continue
       this.seen.set(slot, version)
-      const record = this.status.read(slot)
-      if (record === null) continue
-      const length = i32[(slot + S.NAME_LENGTH) >> 2]!
+      // The length is read from shared memory: keep it inside the name field whatever it says.
+      const length = Math.min(Math.max(i32[(slot + S.NAME_LENGTH) >> 2]!, 0), layout.nameBytes)
       const name = decoder.decode(u8.subarray(slot + layout.nameOffset, slot + layout.nameOffset + length))
-      this.listeners.notify(name, record)
+      const record = this.status.readAt(slot, name, 'subscribe')
+      // A version that moved to "no status" is a clear(circuit) elsewhere (or a corrupt record,
+      // reported and read as absent): listeners drop what they hold for it.
+      if (record === null) this.listeners.resync(name)
+      else this.listeners.notify(name, record)
     }
   }
 }

@@ -22,8 +22,8 @@ interface Settled {
   failures: number
   successes: number
   /** Per ring position: what was added to the sum for that second, to take it out again. */
-  readonly addedFailures: Int32Array
-  readonly addedSuccesses: Int32Array
+  readonly addedFailures: Uint32Array
+  readonly addedSuccesses: Uint32Array
 }
 
 /**
@@ -83,8 +83,8 @@ export class WindowSums {
         rebuiltAt: last,
         failures: 0,
         successes: 0,
-        addedFailures: new Int32Array(this.bucketCount),
-        addedSuccesses: new Int32Array(this.bucketCount),
+        addedFailures: new Uint32Array(this.bucketCount),
+        addedSuccesses: new Uint32Array(this.bucketCount),
       }
       this.settled.set(slot, sums)
       this.rebuild(slot, sums, first, last)

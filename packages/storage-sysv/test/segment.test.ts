@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isConfigurationError, isStorageError } from '@breaker/core'
+import { checkCircuitName } from '@breaker/core/kit'
 import { LAYOUT_VERSION, SysVStorage, isSupported } from '@breaker/storage-sysv'
+import { H, HEADER_BYTES, L, MAGIC, S, computeLayout } from '../src/layout.js'
 import { loadAddon, tryLoad } from '../src/load.js'
 import { destroyAll, freshPath, freshStorage } from './helpers.js'
 
@@ -86,15 +88,74 @@ describe('opening a segment', () => {
     expect(thrown(() => new SysVStorage({ path, slots: 32 })).message).toMatch('was created with slots=64, but this process asks for slots=32')
   })
 
-  it('a header left unfinished by a creator that died is initialised again by the next opener', () => {
+  it('another program\'s segment as big as ours, never READY, is refused and left untouched, not zero-filled', () => {
     const path = freshPath()
+    const bytes = computeLayout(1024, 300, 16).totalBytes
+    const foreign = addon.shmCreate(addon.ftok(path, 0x42), bytes, 0o600)
+    const buffer = addon.shmAttach(foreign)
+    try {
+      const words = new Uint32Array(buffer)
+      words[0] = 0xdeadbeef
+      for (let i = 1; i < (1 << 20) / 4; i++) words[i] = i
+      const before = Buffer.from(new Uint8Array(buffer)).toString('base64')
+      addon.shmDetach(buffer)
+      const error = thrown(() => new SysVStorage({ path }))
+      expect(isStorageError(error)).toBe(true)
+      expect(error.message).toMatch(`is not a @breaker/storage-sysv segment (magic 0xdeadbeef)`)
+      expect(error.message).toMatch('its data is left untouched')
+      const after = addon.shmAttach(foreign)
+      expect(Buffer.from(new Uint8Array(after)).toString('base64')).toBe(before)
+      addon.shmDetach(after)
+    } finally {
+      addon.shmRemove(foreign)
+      SysVStorage.remove(path)
+    }
+  })
+
+  it('an all-zero segment nobody is attached to is initialised', () => {
+    const path = freshPath()
+    const shmid = addon.shmCreate(addon.ftok(path, 0x42), computeLayout(1024, 300, 16).totalBytes, 0o600)
     const storage = freshStorage({ path })
-    storage.recordFailure('lost', 1)
-    pokeHeader(storage, 2, 0) // READY never written
+    expect(storage.info()).toMatchObject({ shmid, created: false })
+    storage.recordFailure('fresh', 1)
+    expect(storage.failureCount('fresh', 60_000)).toBe(1)
+  })
+
+  it('a header left unfinished by a creator that died (our magic, no READY, no slot used) is initialised again', () => {
+    const path = freshPath()
+    const shmid = addon.shmCreate(addon.ftok(path, 0x42), computeLayout(1024, 300, 16).totalBytes, 0o600)
+    const buffer = addon.shmAttach(shmid)
+    new Int32Array(buffer)[H.MAGIC] = MAGIC
+    new Int32Array(buffer)[H.VERSION] = LAYOUT_VERSION
+    addon.shmDetach(buffer)
     const next = freshStorage({ path })
-    expect(next.failureCount('lost', 60_000)).toBe(0)
     next.recordFailure('fresh', 1)
     expect(next.failureCount('fresh', 60_000)).toBe(1)
+  })
+
+  it('a live segment whose READY word was overwritten while another process is attached is refused and left untouched', () => {
+    const path = freshPath()
+    const storage = freshStorage({ path })
+    storage.recordFailure('kept', 1)
+    pokeHeader(storage, H.READY, 0)
+    const error = thrown(() => new SysVStorage({ path }))
+    expect(isStorageError(error)).toBe(true)
+    expect(error.message).toMatch('READY word reads 0x00000000 while 1 other process is attached')
+    expect(error.message).toMatch(`\`ipcrm -m ${storage.info().shmid}\``)
+    expect(storage.failureCount('kept', 60_000)).toBe(1)
+  })
+
+  it('a segment of ours holding circuits whose READY word was overwritten is refused even with nobody attached', async () => {
+    const path = freshPath()
+    const storage = freshStorage({ path })
+    storage.recordFailure('kept', 1)
+    pokeHeader(storage, H.READY, 0x1234)
+    const { shmid } = storage.info()
+    await storage.close()
+    expect(thrown(() => new SysVStorage({ path })).message).toMatch('READY word reads 0x00001234: it was overwritten, not left unfinished')
+    const buffer = addon.shmAttach(shmid)
+    expect(new Int32Array(buffer)[H.SLOTS_USED]).toBe(1)
+    addon.shmDetach(buffer)
   })
 
   it('SysVStorage.remove clears an incompatible segment so a new one can be created', () => {
@@ -143,7 +204,6 @@ describe('loading the addon', () => {
     expect(error.attempts[0]!.error).toBe('not found')
     expect(error.message).toMatch(`${join(dir, 'missing.node')}: not found`)
     expect(error.message).toMatch(`${notAnAddon}: `)
-    expect(error.message).toMatch('pnpm --filter @breaker/storage-sysv build')
   })
 })
 
@@ -155,6 +215,30 @@ describe('slots', () => {
     expect(error.message).toMatch('limited to 256 UTF-8 bytes')
     storage.recordFailure('é'.repeat(128), 1)
     expect(storage.failureCount('é'.repeat(128), 60_000)).toBe(1)
+  })
+
+  it('declares maxNameBytes, so a circuit with a longer name is refused when it is constructed', () => {
+    const storage = freshStorage()
+    expect(storage.capabilities.maxNameBytes).toBe(256)
+    const error = thrown(() => checkCircuitName('é'.repeat(129), storage.capabilities.maxNameBytes, storage.name))
+    expect(isConfigurationError(error)).toBe(true)
+    expect(error.message).toMatch("is 258 bytes in UTF-8; storage 'sysv' keeps names of at most 256 bytes")
+  })
+
+  it('names differing only in lone surrogates are refused instead of sharing one slot', () => {
+    const storage = freshStorage()
+    for (const name of ['x\uD800', 'x\uDBFF', 'x\uDC00y']) {
+      for (const call of [() => storage.recordFailure(name, 1), () => storage.failureCount(name, 60_000), () => storage.getStatus(name)]) {
+        const error = thrown(call)
+        expect(isStorageError(error)).toBe(true)
+        expect(error.message).toMatch('circuit names must be strings of well-formed Unicode')
+      }
+    }
+    expect(storage.info().slotsUsed).toBe(0)
+    // Well-formed names outside the BMP are keyed by their UTF-8 bytes, each its own slot.
+    storage.recordFailure('x\uD83D\uDE00', 1)
+    expect(storage.failureCount('x\uD83D\uDE00', 60_000)).toBe(1)
+    expect(storage.info().slotsUsed).toBe(1)
   })
 
   it('when every slot is taken a new name fails clearly while known names keep working', () => {
@@ -191,6 +275,30 @@ describe('slots', () => {
   })
 })
 
+describe('counters', () => {
+  it('a recordBatch of 3e9 saturates the count instead of wrapping it negative', () => {
+    const storage = freshStorage()
+    expect(storage.recordBatch('big', { failures: 3e9, successes: 3e9 }, 60_000)).toEqual({ failures: 3e9, successes: 3e9 })
+    const saturated = storage.recordBatch('big', { failures: 3e9, successes: 1 }, 60_000)
+    expect(saturated).toEqual({ failures: 2 ** 32 - 1, successes: 3e9 + 1 })
+    expect(storage.record('big', 'failure', 0, 60_000).failures).toBe(2 ** 32 - 1)
+    expect(storage.recordBatch('huge', { failures: Number.MAX_SAFE_INTEGER, successes: Infinity }, 60_000)).toEqual({
+      failures: 2 ** 32 - 1,
+      successes: 2 ** 32 - 1,
+    })
+  })
+
+  it('counts saturated in many seconds add up across the window without wrapping', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const storage = freshStorage({ clock: () => now })
+    for (let i = 0; i < 5; i++) {
+      storage.recordBatch('many', { failures: 2 ** 32, successes: 0 }, 60_000)
+      now += 1_000
+    }
+    expect(storage.failureCount('many', 60_000)).toBe(5 * (2 ** 32 - 1))
+  })
+})
+
 describe('windows', () => {
   it('a window longer than bucketCount seconds counts only what the ring holds', () => {
     let now = Date.UTC(2026, 0, 1)
@@ -222,6 +330,15 @@ describe('leases', () => {
     expect(storage.acquireProbe('p', 5, 1_000)).toBeNull()
   })
 
+  it('a permit cell whose expiry was overwritten with a far future time does not block probes forever', () => {
+    const storage = freshStorage({ slots: 1, leasesPerCircuit: 1 })
+    expect(storage.acquireProbe('p', 1, 1_000)).not.toBeNull()
+    const buffer = addon.shmAttach(storage.info().shmid)
+    new Float64Array(buffer)[(HEADER_BYTES + S.LEASES + L.EXPIRES_AT) >> 3] = Infinity
+    addon.shmDetach(buffer)
+    expect(storage.acquireProbe('p', 1, 1_000)).not.toBeNull()
+  })
+
   it('a permit released after clearAll frees nothing that was handed out since', () => {
     const storage = freshStorage()
     const stale = storage.acquireProbe('p', 1, 60_000)!
@@ -238,6 +355,29 @@ describe('status', () => {
     const error = thrown(() => storage.setStatus('s', { ...record, status: 'ajar' as never }))
     expect(isStorageError(error)).toBe(true)
     expect(storage.getStatus('s')).toBeNull()
+  })
+})
+
+describe('subscribe', () => {
+  it('clear and clearAll push resync notices, here at once and to other handles within watchIntervalMs', async () => {
+    const path = freshPath()
+    const here = freshStorage({ path })
+    const there = freshStorage({ path, watchIntervalMs: 5 })
+    const heard: unknown[] = []
+    const seen: unknown[] = []
+    const stopHere = here.subscribe((notice) => heard.push(notice))
+    const stopThere = there.subscribe((notice) => seen.push(notice))
+    here.setStatus('c', record)
+    here.clear('c')
+    expect(heard).toEqual([{ circuit: 'c', record }, { resync: true, circuit: 'c' }])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(seen).toEqual([{ resync: true, circuit: 'c' }])
+    here.clearAll()
+    expect(heard.at(-1)).toEqual({ resync: true })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(seen.at(-1)).toEqual({ resync: true })
+    stopHere()
+    stopThere()
   })
 })
 

@@ -15,6 +15,8 @@ export type Requirement =
   | 'record'
   | 'recordBatch'
   | 'eventLog'
+  | 'retain'
+  | 'maxNameBytes'
 
 /** One behaviour of the contract, runnable against any storage. */
 export interface ConformanceCheck {
@@ -45,7 +47,8 @@ export function skipReason(check: ConformanceCheck, storage: Storage, options: R
 function unmet(need: Requirement, storage: Storage, options: ResolvedOptions): string | null {
   switch (need) {
     case 'persistent':
-      return options.persistent ? null : 'persistent is false (the storage forgets by design)'
+      if (!options.persistent) return 'persistent is false (the storage forgets by design)'
+      return storage.capabilities.stateless === true ? 'capabilities.stateless is true (the storage keeps nothing)' : null
     case 'injectedTime':
       return options.time === 'injected' ? null : "time is 'server' (the storage keeps its own clock)"
     case 'cas':
@@ -59,8 +62,17 @@ function unmet(need: Requirement, storage: Storage, options: ResolvedOptions): s
     case 'recordBatch':
       return typeof storage.recordBatch === 'function' ? null : 'the storage has no recordBatch method'
     case 'eventLog':
-      return typeof storage.eventLog === 'function' ? null : 'the storage has no eventLog method'
+      return storage.capabilities.eventLog === true ? null : 'capabilities.eventLog is not declared'
+    case 'retain':
+      return typeof storage.retain === 'function' ? null : 'the storage has no retain method (it keeps no per-circuit memory to release)'
+    case 'maxNameBytes':
+      return storage.capabilities.maxNameBytes === undefined ? 'capabilities.maxNameBytes is not declared' : null
   }
+}
+
+/** True unless the storage forgets by design: `persistent: false`, or it declares `capabilities.stateless`. */
+export function keepsState(storage: Storage, options: ResolvedOptions): boolean {
+  return options.persistent && storage.capabilities.stateless !== true
 }
 
 /**
@@ -79,7 +91,7 @@ export async function runCheck<S extends Storage>(
   try {
     const reason = skipReason(check, env.storage, resolved)
     if (reason !== null) throw new Error(`check '${check.title}' does not apply: ${reason}`)
-    if (check.forgetfulOnly === true && resolved.persistent) {
+    if (check.forgetfulOnly === true && keepsState(env.storage, resolved)) {
       throw new Error(`check '${check.title}' does not apply: persistent is true`)
     }
     await check.run(env)

@@ -1,17 +1,20 @@
 import type { Storage } from '@breaker/core'
 import type { ConformanceApi } from './api.js'
-import { skipReason } from './check.js'
+import { keepsState, skipReason } from './check.js'
 import type { ConformanceCheck } from './check.js'
 import { capabilityChecks } from './checks/capabilities.js'
 import { casChecks } from './checks/cas.js'
 import { clearChecks } from './checks/clear.js'
 import { concurrencyChecks } from './checks/concurrency.js'
 import { countChecks } from './checks/counts.js'
+import { declarationChecks } from './checks/declarations.js'
 import { eventLogChecks } from './checks/event-log.js'
 import { forgetfulChecks } from './checks/forgetful.js'
 import { isolationChecks } from './checks/isolation.js'
 import { leaseChecks } from './checks/leases.js'
+import { limitChecks } from './checks/limits.js'
 import { recordChecks } from './checks/record.js'
+import { retainChecks } from './checks/retain.js'
 import { statusChecks } from './checks/status.js'
 import { subscribeChecks } from './checks/subscribe.js'
 import { CLOCK_START, createEnv } from './environment.js'
@@ -21,15 +24,18 @@ import type { ConformanceOptions, ResolvedOptions, StorageFactory } from './opti
 /** Every check of the suite, in the order they are registered. */
 export const conformanceChecks: readonly ConformanceCheck[] = [
   ...capabilityChecks,
+  ...declarationChecks,
   ...statusChecks,
   ...casChecks,
   ...countChecks,
   ...recordChecks,
+  ...limitChecks,
   ...isolationChecks,
   ...clearChecks,
   ...concurrencyChecks,
   ...leaseChecks,
   ...subscribeChecks,
+  ...retainChecks,
   ...eventLogChecks,
   ...forgetfulChecks,
 ]
@@ -73,8 +79,9 @@ export function storageConformance<S extends Storage>(
   })
 
   function register(probe: S): void | Promise<void> {
+    const persistent = keepsState(probe, anyOptions)
     const plan = conformanceChecks
-      .filter((check) => check.forgetfulOnly !== true || !resolved.persistent)
+      .filter((check) => check.forgetfulOnly !== true || !persistent)
       .map((check) => ({ check, reason: skipReason(check, probe, anyOptions) }))
     const groups = [...new Set(plan.map(({ check }) => check.group))]
     for (const group of groups) {

@@ -1,5 +1,5 @@
 import { NullStorage } from '@breaker/core'
-import type { Clock, EventLogEntry, ProbeLease, StatusRecord, Storage, StorageCapabilities } from '@breaker/core'
+import type { Clock, EventLogEntry, ProbeLease, StatusListener, StatusRecord, Storage, StorageCapabilities } from '@breaker/core'
 import { describe, expect, it } from 'vitest'
 import { conformanceChecks, runCheck } from '@breaker/storage-test-suite'
 import type { ConformanceCheck, ConformanceOptions } from '@breaker/storage-test-suite'
@@ -12,45 +12,64 @@ class CasAlwaysWins extends ReferenceStorage {
   }
 }
 
+// Tells its listeners of a CAS write before checking whether the CAS may happen.
 class CasNotifiesOnFailure extends ReferenceStorage {
+  private readonly heard = new Set<StatusListener>()
+  override subscribe(listener: StatusListener): () => void {
+    this.heard.add(listener)
+    const stop = super.subscribe(listener)
+    return () => {
+      this.heard.delete(listener)
+      stop()
+    }
+  }
   override compareAndSetStatus(circuit: string, expected: number, record: StatusRecord): boolean {
-    this.notify(circuit, record)
-    if ((this.statuses.get(circuit)?.epoch ?? 0) !== expected) return false
-    this.statuses.set(circuit, record)
-    return true
+    const won = (this.getStatus(circuit)?.epoch ?? 0) === expected
+    if (!won) for (const listener of this.heard) listener({ circuit, record })
+    return super.compareAndSetStatus(circuit, expected, record)
   }
 }
 
 class SetStatusKeepsHigherEpoch extends ReferenceStorage {
   override setStatus(circuit: string, record: StatusRecord): void {
-    if ((this.statuses.get(circuit)?.epoch ?? 0) > record.epoch) return
+    if ((this.getStatus(circuit)?.epoch ?? 0) > record.epoch) return
     super.setStatus(circuit, record)
   }
 }
 
+// Counts everything the storage keeps (an hour), whatever window is asked for.
 class NeverExpires extends ReferenceStorage {
-  protected override count(circuit: string, type: 'success' | 'failure'): number {
-    return (this.events.get(circuit) ?? []).filter((e) => e.type === type).length
+  override failureCount(circuit: string): number {
+    return super.failureCount(circuit, Number.MAX_SAFE_INTEGER)
+  }
+  override successCount(circuit: string): number {
+    return super.successCount(circuit, Number.MAX_SAFE_INTEGER)
   }
 }
 
 class WindowInSeconds extends ReferenceStorage {
-  protected override count(circuit: string, type: 'success' | 'failure', windowMs: number): number {
-    return super.count(circuit, type, windowMs * 1000)
+  override failureCount(circuit: string, windowMs: number): number {
+    return super.failureCount(circuit, windowMs * 1000)
+  }
+  override successCount(circuit: string, windowMs: number): number {
+    return super.successCount(circuit, windowMs * 1000)
   }
 }
 
+// Leaves out what happened at this very millisecond (a window of 0 ms holds exactly that).
 class ExcludesNow extends ReferenceStorage {
-  protected override count(circuit: string, type: 'success' | 'failure', windowMs: number): number {
-    const now = this.clock()
-    return (this.events.get(circuit) ?? []).filter((e) => e.type === type && e.at < now && now - e.at <= windowMs).length
+  override failureCount(circuit: string, windowMs: number): number {
+    return super.failureCount(circuit, windowMs) - super.failureCount(circuit, 0)
+  }
+  override successCount(circuit: string, windowMs: number): number {
+    return super.successCount(circuit, windowMs) - super.successCount(circuit, 0)
   }
 }
 
 class RecordAnswersBeforeWriting extends ReferenceStorage {
   override record(circuit: string, outcome: 'success' | 'failure', durationMs: number, windowMs: number) {
     const before = this.counts(circuit, windowMs)
-    this.push(circuit, outcome, durationMs)
+    super.record(circuit, outcome, durationMs, windowMs)
     return before
   }
 }
@@ -73,16 +92,31 @@ class NamesCollide extends ReferenceStorage {
 
 // clear treats the name as a glob, like a careless SCAN MATCH.
 class ClearIsAGlob extends ReferenceStorage {
+  private readonly names = new Set<string>()
+  override setStatus(circuit: string, record: StatusRecord): void {
+    this.names.add(circuit)
+    super.setStatus(circuit, record)
+  }
+  override recordFailure(circuit: string, durationMs: number): void {
+    this.names.add(circuit)
+    super.recordFailure(circuit, durationMs)
+  }
   override clear(circuit: string): void {
     const escaped = circuit.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
     const pattern = new RegExp(`^${escaped}$`)
-    for (const map of [this.statuses, this.events, this.leases]) {
-      for (const key of [...map.keys()]) if (pattern.test(key)) map.delete(key)
-    }
+    for (const name of this.names) if (pattern.test(name)) super.clear(name)
   }
 }
 
+// Keeps statuses apart from counts, and clearAll forgets only the statuses.
 class ClearAllKeepsCounts extends ReferenceStorage {
+  private readonly statuses = new Map<string, StatusRecord>()
+  override getStatus(circuit: string): StatusRecord | null {
+    return this.statuses.get(circuit) ?? null
+  }
+  override setStatus(circuit: string, record: StatusRecord): void {
+    this.statuses.set(circuit, record)
+  }
   override clearAll(): void {
     this.statuses.clear()
   }
@@ -126,8 +160,8 @@ class LeasesNeverLapse extends ReferenceStorage {
 }
 
 class UnsubscribeDoesNothing extends ReferenceStorage {
-  override subscribe(listener: Parameters<ReferenceStorage['subscribe']>[0]): () => void {
-    this.listeners.add(listener)
+  override subscribe(listener: StatusListener): () => void {
+    super.subscribe(listener)
     return () => {}
   }
 }
@@ -144,9 +178,68 @@ class BadCapabilities extends ReferenceStorage {
 
 class ForgetfulButRemembers extends ReferenceStorage {}
 
+// Passes status pushes on but swallows resync notices: listeners never hear of a clear.
+class ClearTellsNobody extends ReferenceStorage {
+  override subscribe(listener: StatusListener): () => void {
+    return super.subscribe((notice) => {
+      if (notice.resync !== true) listener(notice)
+    })
+  }
+}
+
+// Adds batches without saturating: past 2^53 the sums are no longer safe integers.
+class BatchesOverflow extends ReferenceStorage {
+  private sums = new Map<string, number>()
+  override recordBatch(circuit: string, batch: { failures: number; successes: number }) {
+    const sum = (this.sums.get(circuit) ?? 0) + batch.failures
+    this.sums.set(circuit, sum)
+    return { failures: sum, successes: batch.successes }
+  }
+  override failureCount(circuit: string): number {
+    return this.sums.get(circuit) ?? 0
+  }
+}
+
+// Declares 64-byte names but refuses a name of exactly 64 bytes.
+class MaxNameOffByOne extends ReferenceStorage {
+  override readonly capabilities: StorageCapabilities = { ...new ReferenceStorage(() => 0).capabilities, maxNameBytes: 64 }
+  override setStatus(circuit: string, record: StatusRecord): void {
+    if (Buffer.byteLength(circuit) >= 64) throw new Error('name too long')
+    super.setStatus(circuit, record)
+  }
+}
+
+// Releasing a name forgets everything it held, the open status and the window's counts too.
+class ReleaseForgetsEverything extends ReferenceStorage {
+  override retain(circuit: string): () => void {
+    const release = super.retain(circuit)
+    return () => {
+      release()
+      this.clear(circuit)
+    }
+  }
+}
+
+class MaxNameBytesZero extends ReferenceStorage {
+  override readonly capabilities: StorageCapabilities = { ...new ReferenceStorage(() => 0).capabilities, maxNameBytes: 0 }
+}
+
+class EventLogDeclaredWithoutMethod extends ReferenceStorage {
+  override readonly capabilities: StorageCapabilities = { ...new ReferenceStorage(() => 0).capabilities, eventLog: true }
+  constructor(clock: Clock) {
+    super(clock)
+    Object.defineProperty(this, 'eventLog', { value: undefined })
+  }
+}
+
 type Make = (clock: Clock) => Storage
 
-const cases: Array<[string, Make, string, ConformanceOptions?]> = [
+// The same declaration, honoured: the correct counterpart of MaxNameOffByOne.
+class MaxName64 extends ReferenceStorage {
+  override readonly capabilities: StorageCapabilities = { ...new ReferenceStorage(() => 0).capabilities, maxNameBytes: 64 }
+}
+
+const cases: Array<[string, Make, string, ConformanceOptions?, Make?]> = [
   ['compareAndSetStatus always wins', (c) => new CasAlwaysWins(c), 'compareAndSetStatus answers false and writes nothing when the stored epoch differs'],
   ['compareAndSetStatus always wins (race)', (c) => new CasAlwaysWins(c), 'of 25 racing compareAndSetStatus calls with the stored epoch exactly one wins'],
   ['a failed CAS notifies', (c) => new CasNotifiesOnFailure(c), 'a failed compareAndSetStatus pushes nothing'],
@@ -166,6 +259,13 @@ const cases: Array<[string, Make, string, ConformanceOptions?]> = [
   ['unsubscribe does nothing', (c) => new UnsubscribeDoesNothing(c), 'unsubscribe stops delivery to that listener only'],
   ['event log oldest first', (c) => new EventLogOldestFirst(c), 'eventLog answers the outcomes newest first with their type, time and duration'],
   ['capabilities malformed', (c) => new BadCapabilities(c), 'name is a non-empty string and capabilities is well formed'],
+  ['clear tells nobody', (c) => new ClearTellsNobody(c), 'clear of a circuit tells listeners: { resync: true, circuit } (or a resync of every circuit, or a status)'],
+  ['clearAll tells nobody', (c) => new ClearTellsNobody(c), 'clearAll tells listeners with a resync notice'],
+  ['batches overflow', (c) => new BatchesOverflow(c), 'after batches of Number.MAX_SAFE_INTEGER, counts stay safe integers >= 0 and never decrease (they saturate)'],
+  ['a name of maxNameBytes refused', (c) => new MaxNameOffByOne(c), 'a name of exactly capabilities.maxNameBytes UTF-8 bytes is kept, counted and cleared', {}, (c) => new MaxName64(c)],
+  ['release forgets everything', (c) => new ReleaseForgetsEverything(c), 'a released circuit keeps what is still needed: an open status and the counts inside its window'],
+  ['maxNameBytes 0', (c) => new MaxNameBytesZero(c), 'optional declarations are well formed: stateless, eventLog and signal booleans, maxNameBytes a positive safe integer'],
+  ['eventLog declared without the method', (c) => new EventLogDeclaredWithoutMethod(c), 'capabilities.eventLog comes with an eventLog method; ready() answers a boolean; retain, when offered, is a function'],
   ['declared forgetful but remembers', (c) => new ForgetfulButRemembers(c), 'every method answers null, 0 or nothing without throwing (persistent: false)', { persistent: false }],
 ]
 
@@ -176,12 +276,12 @@ function find(title: string): ConformanceCheck {
 }
 
 describe('the suite fails against broken storages', () => {
-  for (const [what, make, title, options] of cases) {
+  for (const [what, make, title, options, counterpart] of cases) {
     it(`fails when ${what}: "${title}"`, async () => {
       const check = find(title)
       await expect(runCheck(check, ({ clock }) => make(clock), options, expect)).rejects.toThrow()
       // The same check passes against a correct storage, so the failure is the bug's.
-      const correct: Make = options?.persistent === false ? () => new NullStorage() : (clock) => new ReferenceStorage(clock)
+      const correct: Make = counterpart ?? (options?.persistent === false ? () => new NullStorage() : (clock) => new ReferenceStorage(clock))
       await runCheck(check, ({ clock }) => correct(clock), options, expect)
     })
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { storageConformance } from '@breaker/storage-test-suite'
+import { ReferenceStorage as KitReferenceStorage } from '@breaker/core/kit'
 import { ReferenceStorage, asyncReference } from './fixtures/reference-storage.js'
 
 storageConformance({ describe, it, expect }, ({ clock }) => new ReferenceStorage(clock), { name: 'reference (sync)' })
@@ -13,3 +14,6 @@ storageConformance({ describe, it, expect }, ({ clock }) => new ReferenceStorage
   granularityMs: 1_000,
   maxWindowMs: 300_000,
 })
+
+// The kit's own reference storage, as a backend author would copy it (no event log).
+storageConformance({ describe, it, expect }, ({ clock }) => new KitReferenceStorage({ clock }), { name: 'kit ReferenceStorage' })

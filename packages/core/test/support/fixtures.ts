@@ -9,10 +9,10 @@ let n = 0
 export const uniqueName = (prefix = 'c') => `${prefix}-${++n}-${Math.random().toString(36).slice(2, 8)}`
 
 /** A circuit on a fresh MapStorage with a manual clock, outside the default registry. */
-export function setup(options: CircuitOptions = {}, storageOptions: Partial<MapStorageOptions> = {}) {
+export function setup<T = never>(options: CircuitOptions<T> = {}, storageOptions: Partial<MapStorageOptions> = {}) {
   const clock = manualClock()
   const storage = new MapStorage({ clock, ...storageOptions })
-  const circuit = new Circuit(uniqueName(), { storage, clock, registry: false, jitter: 0, ...options })
+  const circuit = new Circuit<T>(uniqueName(), { storage, clock, registry: false, jitter: 0, ...options })
   return { clock, storage, circuit }
 }
 

@@ -17,6 +17,7 @@ export interface MapStorageOptions {
   leases?: boolean
   subscribe?: boolean
   scope?: StorageCapabilities['scope']
+  maxNameBytes?: number
 }
 
 /**
@@ -33,6 +34,8 @@ export class MapStorage implements Storage {
   /** Every contract call, by method name. */
   readonly calls: string[] = []
   failWith: Error | undefined
+  /** Per-method faults: `throw` refuses the call, `hang` answers a promise that never settles. */
+  readonly faults = new Map<string, 'throw' | 'hang'>()
   #nextLease = 0
 
   constructor(readonly options: MapStorageOptions) {
@@ -42,6 +45,7 @@ export class MapStorage implements Storage {
       cas: options.cas ?? true,
       leases: options.leases ?? false,
       subscribe: options.subscribe ?? false,
+      ...(options.maxNameBytes !== undefined ? { maxNameBytes: options.maxNameBytes } : {}),
     }
     if (!this.capabilities.cas) delete (this as Partial<MapStorage>).compareAndSetStatus
     if (!this.capabilities.leases) delete (this as Partial<MapStorage>).acquireProbe
@@ -49,6 +53,9 @@ export class MapStorage implements Storage {
 
   #answer<T>(method: string, fn: () => T): any {
     this.calls.push(method)
+    const fault = this.faults.get(method)
+    if (fault === 'hang') return new Promise(() => {})
+    if (fault === 'throw') throw new Error(`${method} refused (read-only user)`)
     if (this.options.async) {
       return Promise.resolve().then(() => {
         if (this.failWith) throw this.failWith
@@ -59,9 +66,17 @@ export class MapStorage implements Storage {
     return fn()
   }
 
+  /** While true, status writes are not pushed to subscribers (a subscriber that lost its connection). */
+  mutePushes = false
+
   #write(circuit: string, record: StatusRecord) {
     this.statuses.set(circuit, record)
-    for (const l of this.listeners) l({ circuit, record })
+    if (!this.mutePushes) for (const l of this.listeners) l({ circuit, record })
+  }
+
+  /** Sends every subscriber a resync notice (a subscriber that reconnected). */
+  resync() {
+    for (const l of this.listeners) l({ resync: true })
   }
 
   #count(circuit: string, outcome: Outcome, windowMs: number) {
@@ -134,6 +149,16 @@ export class MapStorage implements Storage {
   subscribe(listener: StatusListener) {
     this.listeners.add(listener)
     return () => void this.listeners.delete(listener)
+  }
+  /** Names retained by live circuits, counted. */
+  readonly retained = new Map<string, number>()
+  retain(circuit: string) {
+    this.retained.set(circuit, (this.retained.get(circuit) ?? 0) + 1)
+    return () => {
+      const left = (this.retained.get(circuit) ?? 1) - 1
+      if (left > 0) this.retained.set(circuit, left)
+      else this.retained.delete(circuit)
+    }
   }
   clear(circuit: string) {
     return this.#answer('clear', () => {

@@ -1,4 +1,4 @@
-import type { StatusChange } from '@breaker/core'
+import type { StatusChange, StorageNotice } from '@breaker/core'
 import type { ConformanceCheck } from '../check.js'
 import type { CheckEnv } from '../environment.js'
 
@@ -9,6 +9,18 @@ function listen(env: CheckEnv, circuit: string): { changes: StatusChange[]; stop
     if (notice.resync !== true && notice.circuit === circuit) changes.push(notice)
   })
   return { changes, stop }
+}
+
+/** Every notice, for checks about resync notices. */
+function listenAll(env: CheckEnv): { notices: StorageNotice[]; stop: () => void } {
+  const notices: StorageNotice[] = []
+  const stop = env.storage.subscribe!((notice) => void notices.push(notice))
+  return { notices, stop }
+}
+
+/** True for a notice that makes a listener re-read `circuit`: a resync for it or for every circuit, or a status of it. */
+function concerns(notice: StorageNotice, circuit: string): boolean {
+  return notice.resync === true ? notice.circuit === undefined || notice.circuit === circuit : notice.circuit === circuit
 }
 
 /** Pushed status changes. Deliveries may be asynchronous, so checks poll (bounded, ~2 s). */
@@ -110,6 +122,46 @@ export const subscribeChecks: readonly ConformanceCheck[] = [
       } finally {
         stopThrowing()
         kept.stop()
+      }
+    },
+  },
+  {
+    group: 'subscribe',
+    title: 'clear of a circuit tells listeners: { resync: true, circuit } (or a resync of every circuit, or a status)',
+    requires: ['persistent', 'subscribe'],
+    async run(env) {
+      const name = env.circuit()
+      const { changes, stop: stopChanges } = listen(env, name)
+      const { notices, stop } = listenAll(env)
+      try {
+        await env.storage.setStatus(name, env.status('open', 1))
+        await env.waitFor(() => changes.length >= 1, 'the status change before the clear')
+        const before = notices.length
+        await env.storage.clear(name)
+        await env.waitFor(() => notices.slice(before).some((notice) => concerns(notice, name)), 'a notice of the clear')
+      } finally {
+        stop()
+        stopChanges()
+      }
+    },
+  },
+  {
+    group: 'subscribe',
+    title: 'clearAll tells listeners with a resync notice',
+    requires: ['persistent', 'subscribe'],
+    async run(env) {
+      const name = env.circuit()
+      const { changes, stop: stopChanges } = listen(env, name)
+      const { notices, stop } = listenAll(env)
+      try {
+        await env.storage.setStatus(name, env.status('open', 1))
+        await env.waitFor(() => changes.length >= 1, 'the status change before clearAll')
+        const before = notices.length
+        await env.storage.clearAll()
+        await env.waitFor(() => notices.slice(before).some((notice) => notice.resync === true && concerns(notice, name)), 'a resync notice of clearAll')
+      } finally {
+        stop()
+        stopChanges()
       }
     },
   },

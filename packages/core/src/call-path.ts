@@ -1,0 +1,228 @@
+import { admit } from './state-machine.js'
+import type { HalfOpenPhase, OpenPhase, Phase } from './state-machine.js'
+import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
+import type { CircuitConfig } from './config.js'
+import { CircuitBulkheadError, CircuitOpenError, isCircuitTimeoutError } from './errors.js'
+import { runFallback } from './fallback.js'
+import { HookRunner } from './hooks.js'
+import { isThenable } from './maybe.js'
+import { OutcomeRecorder } from './outcomes.js'
+import { PendingWrites } from './pending.js'
+import { ProbePermits } from './probes.js'
+import type { Permit } from './probes.js'
+import { StatusCache } from './status-cache.js'
+import type { Storage } from './storage.js'
+import { StorageIO } from './storage-io.js'
+import { runWithTimeout } from './timeout.js'
+import { Transitions } from './transitions.js'
+
+const NEVER_ABORTED = new AbortController().signal
+
+/** A protected function: it receives an AbortSignal that aborts when the call's `timeout` passes. */
+export type Protected<R> = (signal: AbortSignal) => R | PromiseLike<R>
+
+/** The settle handlers of plain closed calls in one phase, made once per phase instead of per call. */
+interface ClosedHandlers {
+  readonly phase: Phase
+  /** Chained: their answer is the call's answer (a fallback may replace an error). */
+  readonly ok: (value: unknown) => unknown
+  readonly fail: (error: unknown) => unknown
+  /** Watching: they only count the outcome; the caller awaits the function's own promise. */
+  readonly saw: (value: unknown) => void
+  readonly sawFail: (error: unknown) => void
+}
+
+/**
+ * One circuit's per-call path and the parts it drives: admission against the cached phase, the
+ * bulkhead, probes, the call itself with its deadline, outcome counting and fallbacks. `T` is
+ * what the fallback serves.
+ */
+export class CallPath<T> {
+  readonly hooks: HookRunner
+  readonly io: StorageIO
+  readonly cache: StatusCache
+  readonly transitions: Transitions
+  readonly outcomes: OutcomeRecorder
+  readonly pending = new PendingWrites()
+  readonly #config: CircuitConfig
+  readonly #name: string
+  readonly #permits: ProbePermits
+  readonly #rejectOpen: RejectMessage
+  readonly #rejectFull: RejectMessage
+  // Nothing can stand between a call's own promise and its caller: no fallback to serve, and
+  // no beforeTransition hook that would make a trip asynchronous.
+  readonly #mayHandOver: boolean
+  #handlers: ClosedHandlers | undefined
+  #inFlight = 0
+  // Whether storage answered the last status read synchronously (in-process storage).
+  #syncRead = false
+
+  constructor(name: string, config: CircuitConfig, storage: Storage) {
+    this.#name = name
+    this.#config = config
+    this.hooks = new HookRunner(name, config.on)
+    this.io = new StorageIO(name, config.storageTimeout, this.hooks, storage)
+    const timing = { name, resetAfter: config.resetAfter, jitter: config.jitter }
+    this.cache = new StatusCache(this.io, config.stateCacheTtl, timing, config.onStorageFailure === 'open')
+    this.transitions = new Transitions(this.cache, this.hooks)
+    this.outcomes = new OutcomeRecorder(this.cache, this.transitions, this.pending, config)
+    this.#permits = new ProbePermits(this.io, this.pending, config.halfOpenCalls, config.timeout ?? config.resetAfter)
+    this.#mayHandOver = config.fallback === undefined && !this.hooks.hasBeforeTransition
+    this.#rejectOpen = Object.freeze({ circuit: name, reason: 'open' })
+    this.#rejectFull = Object.freeze({ circuit: name, reason: 'half_open_full' })
+  }
+
+  /** Runs `fn` under the circuit; `ctx` is the tracing context when somebody traces calls. */
+  run<R>(fn: Protected<R>, ctx: CallContext | undefined): Promise<R | T> {
+    const max = this.#config.maxConcurrent
+    if (max !== undefined && this.#inFlight >= max) return this.#bulkheadRejected(max, ctx)
+    // Reserved before the status read so concurrent admissions cannot overshoot the bulkhead.
+    this.#inFlight++
+    const phase = this.cache.read()
+    if (!isThenable(phase)) {
+      this.#syncRead = true
+      return this.#admit(phase, fn, ctx, true)
+    }
+    this.#syncRead = false
+    return phase.then(
+      (p) => this.#admit(p, fn, ctx, true),
+      (error: unknown) => {
+        this.#inFlight--
+        if (ctx) ctx.outcome = 'rejected'
+        throw error
+      },
+    )
+  }
+
+  /** Admits, probes or rejects a call; `mayMove` lets an open circuit whose delay passed go half_open. */
+  #admit<R>(phase: Phase, fn: Protected<R>, ctx: CallContext | undefined, mayMove: boolean): Promise<R | T> {
+    if (ctx) ctx.state = phase.state
+    // Only an open circuit needs the time: a closed call reads no clock.
+    switch (admit(phase, phase.state === 'open' ? this.#config.clock() : 0)) {
+      case 'run':
+        return this.#execute(fn, phase, undefined, ctx)
+      case 'probe':
+        return this.#probe(phase as HalfOpenPhase, fn, ctx)
+      case 'reject':
+        return this.#openRejected(phase as OpenPhase, ctx)
+      case 'half_open': {
+        if (!mayMove) return this.#openRejected(phase as OpenPhase, ctx)
+        const next = this.transitions.to(phase, 'half_open', this.#config.clock())
+        return isThenable(next) ? next.then((p) => this.#admit(p, fn, ctx, false)) : this.#admit(next, fn, ctx, false)
+      }
+    }
+  }
+
+  #probe<R>(phase: HalfOpenPhase, fn: Protected<R>, ctx: CallContext | undefined): Promise<R | T> {
+    const permit = this.#permits.acquire(phase)
+    const go = (p: Permit | null): Promise<R | T> => {
+      if (p !== null) return this.#execute(fn, phase, p, ctx)
+      this.#inFlight--
+      return this.#rejected((phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
+    }
+    return isThenable(permit) ? permit.then(go) : go(permit)
+  }
+
+  #execute<R>(fn: Protected<R>, phase: Phase, permit: Permit, ctx: CallContext | undefined): Promise<R | T> {
+    const io = this.io
+    const timeout = this.#config.timeout
+    let result: Promise<R>
+    if (timeout !== undefined) {
+      result = runWithTimeout(fn, timeout, this.#name)
+    } else {
+      try {
+        result = Promise.resolve(fn(NEVER_ABORTED))
+      } catch (error) {
+        result = Promise.reject(error)
+      }
+    }
+    // The common case — closed, untraced, untimed — settles through handlers made once per phase.
+    if (permit === undefined && ctx === undefined && !io.timesCalls) {
+      const handlers = this.#handlers?.phase === phase ? this.#handlers : this.#closedHandlers(phase)
+      if (!this.#mayHandOver || !this.#syncRead || io.writesSync !== true) return result.then(handlers.ok, handlers.fail) as Promise<R | T>
+      // With nothing to serve instead and a storage that reads and writes synchronously, the
+      // caller can await the function's own promise: the handlers attached first run first, so
+      // the outcome is counted (and a trip written) before the caller resumes — one promise hop
+      // fewer per call.
+      result.then(handlers.saw, handlers.sawFail)
+      return result
+    }
+    // Reading the clock is the largest cost of the closed path, so a call is timed only for a
+    // storage that keeps durations (one with an event log) or a probe.
+    const started = io.timesCalls || permit !== undefined ? this.#config.clock() : Number.NaN
+    return result.then(
+      (value) => {
+        this.#inFlight--
+        if (permit === undefined) this.outcomes.success(phase, started)
+        else {
+          this.#permits.release(permit)
+          this.outcomes.probeSucceeded(phase, started)
+        }
+        if (ctx) ctx.outcome = 'success'
+        return value
+      },
+      (error: unknown) => this.#failed<R>(error, phase, permit, started, ctx),
+    )
+  }
+
+  #closedHandlers(phase: Phase): ClosedHandlers {
+    return (this.#handlers = {
+      phase,
+      ok: (value) => {
+        this.#inFlight--
+        this.outcomes.success(phase, Number.NaN)
+        return value
+      },
+      fail: (error) => this.#failed(error, phase, undefined, Number.NaN, undefined),
+      saw: () => {
+        this.#inFlight--
+        this.outcomes.success(phase, Number.NaN)
+      },
+      sawFail: (error) => {
+        this.#inFlight--
+        if (isCircuitTimeoutError(error) || this.outcomes.counts(error)) this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
+      },
+    })
+  }
+
+  #failed<R>(error: unknown, phase: Phase, permit: Permit, started: number, ctx: CallContext | undefined): R | T | Promise<R | T> {
+    this.#inFlight--
+    this.#permits.release(permit)
+    const timedOut = isCircuitTimeoutError(error)
+    if (!timedOut && !this.outcomes.counts(error)) {
+      if (ctx) ctx.outcome = 'failure'
+      throw error
+    }
+    const counted = this.outcomes.failure(phase, permit !== undefined, started)
+    const outcome: CallOutcome = timedOut ? 'timeout' : 'failure'
+    // Thrown rather than returned as a rejected promise: one promise hop fewer per failure.
+    return isThenable(counted) ? counted.then(() => this.#serve(error, outcome, ctx)) : this.#serve(error, outcome, ctx)
+  }
+
+  /** The fallback's answer for `error`, or `error` thrown again when there is no fallback. */
+  #serve(error: unknown, outcome: CallOutcome, ctx: CallContext | undefined): T | Promise<T> {
+    const fallback = this.#config.fallback
+    if (ctx) ctx.outcome = fallback === undefined ? outcome : 'fallback'
+    if (fallback === undefined) throw error
+    return runFallback(fallback, error, { circuit: this.#name, state: this.cache.phase.state }) as Promise<T>
+  }
+
+  #openRejected<R>(phase: OpenPhase, ctx: CallContext | undefined): Promise<R | T> {
+    this.#inFlight--
+    // One error per opening, reused: it has no stack to capture and its fields do not change.
+    return this.#rejected((phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, 'open')), this.#rejectOpen, ctx)
+  }
+
+  #bulkheadRejected<R>(max: number, ctx: CallContext | undefined): Promise<R | T> {
+    return this.#rejected(new CircuitBulkheadError(this.#name, max), { circuit: this.#name, reason: 'bulkhead' }, ctx)
+  }
+
+  #rejected<R>(error: CircuitOpenError | CircuitBulkheadError, event: RejectMessage, ctx: CallContext | undefined): Promise<R | T> {
+    this.hooks.reject(event)
+    if (this.#config.fallback === undefined) {
+      if (ctx) ctx.outcome = 'rejected'
+      return Promise.reject(error)
+    }
+    return this.#serve(error, 'rejected', ctx) as Promise<T>
+  }
+}
