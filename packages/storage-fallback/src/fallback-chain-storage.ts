@@ -66,6 +66,11 @@ export class FallbackChainStorage implements Storage {
   readonly acquireProbe?: (circuit: string, max: number, ttlMs: number) => MaybePromise<ProbeLease | null>
   /** Subscribes to every backend; offered when every stateful backend can push. */
   readonly subscribe?: (listener: StatusListener) => () => void
+  /**
+   * Tells every backend that has `retain` that a circuit uses this name; answers the function
+   * that releases it on all of them. Offered when any backend has `retain`.
+   */
+  readonly retain?: (circuit: string) => () => void
   /** The event log of the first backend that answers; offered when every stateful backend keeps one. */
   readonly eventLog?: (circuit: string, limit: number) => MaybePromise<EventLogEntry[]>
 
@@ -91,6 +96,8 @@ export class FallbackChainStorage implements Storage {
       this.acquireProbe = (circuit, max, ttlMs) => router.route(routes.acquireProbe(circuit, max, ttlMs, router.now))
     }
     if (capabilities.subscribe) this.subscribe = (listener) => this.subscribeAll(listener)
+    const retaining = this.backends.filter(({ storage }) => typeof storage.retain === 'function')
+    if (retaining.length !== 0) this.retain = (circuit) => retainAll(retaining, circuit)
     if (capabilities.eventLog === true) this.eventLog = (circuit, limit) => router.route(routes.eventLog(circuit, limit))
   }
 
@@ -240,6 +247,32 @@ export class FallbackChainStorage implements Storage {
     return () => {
       off()
       for (const unsubscribe of offs) unsubscribe()
+    }
+  }
+}
+
+// Any backend may serve the circuit, so each one that releases idle names must know it is in use.
+// A backend whose retain (or release) throws is left out: that is bookkeeping, and it must not
+// break constructing or disposing a circuit on the others.
+function retainAll(backends: readonly Backend[], circuit: string): () => void {
+  const releases: Array<() => void> = []
+  for (const { storage } of backends) {
+    try {
+      releases.push(storage.retain!(circuit))
+    } catch {
+      // See above: the other backends still know.
+    }
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    for (const release of releases) {
+      try {
+        release()
+      } catch {
+        // See above.
+      }
     }
   }
 }

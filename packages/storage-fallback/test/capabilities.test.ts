@@ -112,4 +112,22 @@ describe('capabilities', () => {
       ['c', 3],
     ])
   })
+
+  it('passes retain on to every backend that has it, and releases each once', () => {
+    const held: string[] = []
+    const retaining = (name: string) =>
+      Object.assign(Object.create(new MapStorage(clock, name)) as MapStorage, {
+        retain: (circuit: string) => {
+          held.push(`${name}:${circuit}`)
+          return () => void held.splice(held.indexOf(`${name}:${circuit}`), 1)
+        },
+      })
+    const chain = new FallbackChainStorage([{ storage: retaining('redis') }, { storage: new MapStorage(clock) }, { storage: retaining('memory') }])
+    const release = chain.retain!('a')
+    expect(held).toEqual(['redis:a', 'memory:a'])
+    release()
+    release()
+    expect(held).toEqual([])
+    expect(new FallbackChainStorage([{ storage: new MapStorage(clock) }]).retain).toBeUndefined()
+  })
 })
