@@ -2,7 +2,6 @@ import { ConfigurationError } from '@breaker/core'
 import type { Clock, Storage } from '@breaker/core'
 import { BackendHealth } from './health.js'
 import type { ChainDefinition, ChainEntry, FallbackChainOptions } from './options.js'
-import { isSignalAware } from './signal.js'
 
 const SCOPE = '@breaker/storage-fallback'
 // setTimeout silently turns longer delays into 1 ms; refuse them instead of misbehaving.
@@ -28,13 +27,15 @@ export interface Backend {
   readonly index: number
   /** Deadline of one operation (ms). */
   readonly timeoutMs: number
-  /** Whether the backend wants an `AbortSignal` (see `SignalAware`). */
-  readonly signalAware: boolean
+  /** The backend declared `capabilities.signal`: it is handed an `AbortSignal` that aborts at the deadline. */
+  readonly signal: boolean
   /**
-   * A final `NullStorage` (name `'null'`): it keeps nothing, so the optional capabilities it
-   * lacks are answered by the chain the way a storage that keeps nothing would (see README).
+   * The backend declared `capabilities.stateless` (a `NullStorage`): it keeps nothing, so the
+   * optional methods it lacks are answered the way a storage that keeps nothing would (see README).
    */
   readonly stateless: boolean
+  /** The backend offers `ready()`: asked before each operation, and skipped while false. */
+  readonly hasReady: boolean
   readonly health: BackendHealth
 }
 
@@ -42,6 +43,7 @@ export interface Backend {
 export interface ResolvedOptions {
   readonly timeout: number
   readonly unhealthyAfter: number
+  readonly recoverAfter: number
   readonly unhealthyFor: number
   readonly maxWriteBack: number
   readonly clock: Clock
@@ -64,7 +66,6 @@ export function resolveChain(
   if (entries.length > MAX_BACKENDS) {
     throw new ConfigurationError('backends', `must name at most ${MAX_BACKENDS} backends`, `${entries.length} backends`, SCOPE)
   }
-  const last = entries.length - 1
   const backends = entries.map(([path, entry], index): Backend => {
     if (typeof entry !== 'object' || entry === null) {
       throw new ConfigurationError(path, 'must be an object { storage, timeout }', entry, SCOPE)
@@ -76,9 +77,10 @@ export function resolveChain(
       name: storage.name,
       index,
       timeoutMs,
-      signalAware: isSignalAware(storage),
-      stateless: index === last && index > 0 && storage.name === 'null',
-      health: new BackendHealth(resolved.unhealthyAfter, resolved.unhealthyFor),
+      signal: storage.capabilities.signal === true,
+      stateless: storage.capabilities.stateless === true,
+      hasReady: typeof storage.ready === 'function',
+      health: new BackendHealth(resolved.unhealthyAfter, resolved.recoverAfter, resolved.unhealthyFor),
     }
   })
   return { backends, options: resolved }
@@ -88,20 +90,60 @@ function resolveOptions(options: FallbackChainOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigurationError('options', 'must be an object', options, SCOPE)
   }
-  const { timeout = 10, unhealthyAfter = 3, unhealthyFor = 30_000, maxWriteBack = 10_000, clock = Date.now } = options
+  const unknown = Object.keys(options).find((key) => !OPTION_NAMES.includes(key))
+  if (unknown !== undefined) {
+    const hint = closest(unknown, OPTION_NAMES)
+    throw new ConfigurationError(
+      unknown,
+      `is not an option${hint === undefined ? '' : ` (did you mean ${hint}?)`}; known: ${OPTION_NAMES.join(', ')}`,
+      options[unknown as keyof FallbackChainOptions],
+      SCOPE,
+    )
+  }
+  const { timeout = 10, unhealthyAfter = 3, recoverAfter = 1_000, unhealthyFor = 30_000, maxWriteBack = 10_000, clock = Date.now } = options
   if (!Number.isInteger(unhealthyAfter) || unhealthyAfter < 1) {
     throw new ConfigurationError('unhealthyAfter', 'must be a positive integer (consecutive failures)', unhealthyAfter, SCOPE)
   }
-  if (typeof unhealthyFor !== 'number' || !Number.isFinite(unhealthyFor) || unhealthyFor < 0) {
-    throw new ConfigurationError('unhealthyFor', 'must be a non-negative number of milliseconds', unhealthyFor, SCOPE)
-  }
+  checkWait('recoverAfter', recoverAfter)
+  checkWait('unhealthyFor', unhealthyFor)
   if (!Number.isInteger(maxWriteBack) || maxWriteBack < 1) {
     throw new ConfigurationError('maxWriteBack', 'must be a positive integer (circuits per backend)', maxWriteBack, SCOPE)
   }
   if (typeof clock !== 'function') {
     throw new ConfigurationError('clock', 'must be a function answering epoch milliseconds', clock, SCOPE)
   }
-  return { timeout: checkTimeout('timeout', timeout), unhealthyAfter, unhealthyFor, maxWriteBack, clock }
+  return { timeout: checkTimeout('timeout', timeout), unhealthyAfter, recoverAfter, unhealthyFor, maxWriteBack, clock }
+}
+
+const OPTION_NAMES: readonly string[] = ['timeout', 'unhealthyAfter', 'recoverAfter', 'unhealthyFor', 'maxWriteBack', 'clock']
+
+/** The known name nearest to `name` by edit distance, if it is near enough to be a typo. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1
+  for (const candidate of known) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) [best, bestDistance] = [candidate, d]
+  }
+  return best
+}
+
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length]!
+}
+
+function checkWait(path: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+    throw new ConfigurationError(path, `must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}`, value, SCOPE)
+  }
 }
 
 /** Flattens the three forms into `[path, entry]` pairs; `path` names the entry in errors. */

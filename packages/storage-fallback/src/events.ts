@@ -1,15 +1,15 @@
 import diagnostics from 'node:diagnostics_channel'
-import { CHANNELS } from '@breaker/core'
+import { CHANNELS, ConfigurationError } from '@breaker/core'
 import type { HookErrorMessage } from '@breaker/core'
 import type { FallbackChainEventName, FallbackChainEvents, FallbackChainListener } from './options.js'
 
 // Channels are created by name: Node hands back the same object core and subscribers use.
 const CHANNEL: { readonly [E in FallbackChainEventName]: diagnostics.Channel } = {
-  storage_operation: diagnostics.channel(CHANNELS.storageOperation),
-  storage_fallback: diagnostics.channel(CHANNELS.storageFallback),
-  storage_backend_skipped: diagnostics.channel(CHANNELS.storageBackendSkipped),
-  storage_backend_health: diagnostics.channel(CHANNELS.storageBackendHealth),
-  storage_chain_operation: diagnostics.channel(CHANNELS.storageChainOperation),
+  operation: diagnostics.channel(CHANNELS.storageOperation),
+  fallback: diagnostics.channel(CHANNELS.storageFallback),
+  backend_skipped: diagnostics.channel(CHANNELS.storageBackendSkipped),
+  backend_health: diagnostics.channel(CHANNELS.storageBackendHealth),
+  chain_operation: diagnostics.channel(CHANNELS.storageChainOperation),
 }
 const hookErrors = diagnostics.channel(CHANNELS.hookError)
 
@@ -31,7 +31,7 @@ export class ChainEvents {
 
   /** True when any event that carries a duration would reach anyone: then operations are timed. */
   get timed(): boolean {
-    return this.wants('storage_operation') || this.wants('storage_fallback') || this.wants('storage_chain_operation')
+    return this.wants('operation') || this.wants('fallback') || this.wants('chain_operation')
   }
 
   /** Delivers one event. A listener that throws is reported on `breaker:circuit:hook_error`, never to the caller. */
@@ -56,8 +56,19 @@ export class ChainEvents {
     }
   }
 
-  /** Adds a listener; answers the function that removes it. */
+  /**
+   * Adds a listener; answers the function that removes it.
+   * @throws ConfigurationError for a name that is not a chain event (such as the old `storage_fallback`), or a listener that is not a function.
+   */
   on<E extends FallbackChainEventName>(name: E, listener: FallbackChainListener<E>): () => void {
+    if (!Object.hasOwn(CHANNEL, name)) {
+      const bare = typeof name === 'string' ? name.replace(/^storage_/, '') : ''
+      const hint = Object.hasOwn(CHANNEL, bare) ? ` (did you mean '${bare}'?)` : ''
+      throw new ConfigurationError('event', `must be one of ${Object.keys(CHANNEL).join(', ')}${hint}`, name, '@breaker/storage-fallback')
+    }
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError('listener', 'must be a function', listener, '@breaker/storage-fallback')
+    }
     let set = this.listeners[name] as Set<FallbackChainListener<E>> | undefined
     if (set === undefined) {
       set = new Set()

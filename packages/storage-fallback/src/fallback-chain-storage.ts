@@ -10,12 +10,14 @@ import type {
   StorageCapabilities,
   WindowCounts,
 } from '@breaker/core'
-import { chainFeatures } from './capabilities.js'
+import { chainCapabilities } from './capabilities.js'
 import { resolveChain } from './config.js'
 import type { Backend } from './config.js'
 import { ChainEvents } from './events.js'
 import type { ChainDefinition, FallbackChainEventName, FallbackChainListener, FallbackChainOptions } from './options.js'
 import { CHAIN_NAME, ChainRouter } from './router.js'
+import { routes } from './routes.js'
+import type { WriteBackResult } from './write-back-runner.js'
 
 /** Health of one backend as the chain sees it. */
 export interface BackendHealthSnapshot {
@@ -37,8 +39,9 @@ export interface BackendHealthSnapshot {
 
 /**
  * A storage made of ordered backends: each operation goes to the first that answers within its
- * deadline. A backend that fails `unhealthyAfter` times in a row is skipped for `unhealthyFor`
- * ms. What lower backends learned while a higher one was away is written back to it when it
+ * deadline. A backend that fails `unhealthyAfter` times in a row is skipped, and probed again
+ * after `recoverAfter` ms (doubling after each failed probe, up to `unhealthyFor`); one that is
+ * not `ready()` is skipped without counting. What lower backends learned while a higher one was away is written back to it when it
  * answers again, the newest transition winning, so a trip during an outage is not forgotten.
  *
  * ```ts
@@ -53,7 +56,7 @@ export interface BackendHealthSnapshot {
  *   not a positive number of ms, or a chain function answering anything but a non-empty array.
  */
 export class FallbackChainStorage implements Storage {
-  /** `'fallback_chain'`, the seed's name for this storage. */
+  /** `'fallback_chain'`, the name the Ruby gem BreakerMachines gives this storage. */
   readonly name = CHAIN_NAME
   /** What the backends honour together (see README, "Capabilities"). */
   readonly capabilities: StorageCapabilities
@@ -63,6 +66,11 @@ export class FallbackChainStorage implements Storage {
   readonly acquireProbe?: (circuit: string, max: number, ttlMs: number) => MaybePromise<ProbeLease | null>
   /** Subscribes to every backend; offered when every stateful backend can push. */
   readonly subscribe?: (listener: StatusListener) => () => void
+  /**
+   * Tells every backend that has `retain` that a circuit uses this name; answers the function
+   * that releases it on all of them. Offered when any backend has `retain`.
+   */
+  readonly retain?: (circuit: string) => () => void
   /** The event log of the first backend that answers; offered when every stateful backend keeps one. */
   readonly eventLog?: (circuit: string, limit: number) => MaybePromise<EventLogEntry[]>
 
@@ -78,65 +86,63 @@ export class FallbackChainStorage implements Storage {
     const resolved = resolveChain(backends, options)
     this.backends = resolved.backends
     this.router = new ChainRouter(this.backends, resolved.options, this.events)
-    const features = chainFeatures(this.backends)
-    this.capabilities = features.capabilities
+    this.capabilities = chainCapabilities(this.backends)
     const router = this.router
-    if (features.capabilities.cas) {
-      this.compareAndSetStatus = (circuit, expectedEpoch, record) =>
-        router.route('compareAndSetStatus', circuit, expectedEpoch, record) as MaybePromise<boolean>
+    const capabilities = this.capabilities
+    if (capabilities.cas) {
+      this.compareAndSetStatus = (circuit, expectedEpoch, record) => router.route(routes.compareAndSetStatus(circuit, expectedEpoch, record))
     }
-    if (features.capabilities.leases) {
-      this.acquireProbe = (circuit, max, ttlMs) =>
-        router.route('acquireProbe', circuit, max, ttlMs) as MaybePromise<ProbeLease | null>
+    if (capabilities.leases) {
+      this.acquireProbe = (circuit, max, ttlMs) => router.route(routes.acquireProbe(circuit, max, ttlMs, router.now))
     }
-    if (features.capabilities.subscribe) this.subscribe = (listener) => this.subscribeAll(listener)
-    if (features.eventLog) {
-      this.eventLog = (circuit, limit) => router.route('eventLog', circuit, limit) as MaybePromise<EventLogEntry[]>
-    }
+    if (capabilities.subscribe) this.subscribe = (listener) => this.subscribeAll(listener)
+    const retaining = this.backends.filter(({ storage }) => typeof storage.retain === 'function')
+    if (retaining.length !== 0) this.retain = (circuit) => retainAll(retaining, circuit)
+    if (capabilities.eventLog === true) this.eventLog = (circuit, limit) => router.route(routes.eventLog(circuit, limit))
   }
 
   /** The status from the first backend that answers. */
   getStatus(circuit: string): MaybePromise<StatusRecord | null> {
-    return this.router.route('getStatus', circuit, undefined, undefined, undefined) as MaybePromise<StatusRecord | null>
+    return this.router.route(routes.getStatus(circuit))
   }
   /** Writes the status to the first backend that answers. */
   setStatus(circuit: string, record: StatusRecord): MaybePromise<void> {
-    return this.router.route('setStatus', circuit, record, undefined, undefined) as MaybePromise<void>
+    return this.router.route(routes.setStatus(circuit, record))
   }
   /** Counts one success (`durationMs`, ms) on the first backend that answers. */
   recordSuccess(circuit: string, durationMs: number): MaybePromise<void> {
-    return this.router.route('recordSuccess', circuit, durationMs, undefined, undefined) as MaybePromise<void>
+    return this.router.route(routes.recordSuccess(circuit, durationMs))
   }
   /** Counts one failure (`durationMs`, ms) on the first backend that answers. */
   recordFailure(circuit: string, durationMs: number): MaybePromise<void> {
-    return this.router.route('recordFailure', circuit, durationMs, undefined, undefined) as MaybePromise<void>
+    return this.router.route(routes.recordFailure(circuit, durationMs))
   }
   /** Successes in the last `windowMs` ms, from the first backend that answers. */
   successCount(circuit: string, windowMs: number): MaybePromise<number> {
-    return this.router.route('successCount', circuit, windowMs, undefined, undefined) as MaybePromise<number>
+    return this.router.route(routes.successCount(circuit, windowMs))
   }
   /** Failures in the last `windowMs` ms, from the first backend that answers. */
   failureCount(circuit: string, windowMs: number): MaybePromise<number> {
-    return this.router.route('failureCount', circuit, windowMs, undefined, undefined) as MaybePromise<number>
+    return this.router.route(routes.failureCount(circuit, windowMs))
   }
   /** Counts one outcome and answers the window's counts, on one backend (emulated where it lacks `record`). */
   record(circuit: string, outcome: Outcome, durationMs: number, windowMs: number): MaybePromise<WindowCounts> {
-    return this.router.route('record', circuit, outcome, durationMs, windowMs) as MaybePromise<WindowCounts>
+    return this.router.route(routes.record(circuit, outcome, durationMs, windowMs))
   }
   /** Counts a batch and answers the window's counts, on one backend (emulated where it lacks `recordBatch`). */
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): MaybePromise<WindowCounts> {
-    return this.router.route('recordBatch', circuit, batch, windowMs, undefined) as MaybePromise<WindowCounts>
+    return this.router.route(routes.recordBatch(circuit, batch, windowMs))
   }
   /**
    * Forgets the circuit on every backend not skipped, so none can serve it stale later; one
    * that missed it is cleared when it answers again. Fails only when no backend answered.
    */
   clear(circuit: string): MaybePromise<void> {
-    return this.router.broadcast('clear', circuit)
+    return this.router.route(routes.clear(circuit))
   }
   /** Forgets every circuit on every backend not skipped (see `clear`). */
   clearAll(): MaybePromise<void> {
-    return this.router.broadcast('clearAll', undefined)
+    return this.router.route(routes.clearAll())
   }
 
   /**
@@ -151,8 +157,10 @@ export class FallbackChainStorage implements Storage {
         const wasMarked = backend.health.marked
         backend.health.reset()
         this.router.writeBacks.ledgers[backend.index]!.reset()
-        if (wasMarked && this.events.wants('storage_backend_health')) this.router.report.healthy(backend)
+        if (wasMarked && this.events.wants('backend_health')) this.router.report.healthy(backend)
       }
+      // Every backend is in play again: circuits re-read from whichever answers first now.
+      this.router.listeners.resync()
       if (failures.length === 0) return
       const detail = failures.map(([b, e]) => `${b.name}: ${e instanceof Error ? e.message : String(e)}`).join('; ')
       throw new StorageError(CHAIN_NAME, 'cleanup', `[@breaker/storage-fallback] cleanup failed on ${detail}`, {
@@ -164,7 +172,7 @@ export class FallbackChainStorage implements Storage {
         const backend = this.backends[k]!
         let value: MaybePromise<unknown>
         try {
-          value = this.router.guarded(backend, 'clearAll', undefined, undefined, undefined, undefined)
+          value = this.router.guarded(backend, routes.clearAll())
         } catch (error) {
           failures.push([backend, error])
           continue
@@ -186,20 +194,23 @@ export class FallbackChainStorage implements Storage {
   }
 
   /**
-   * Listens to a chain event (the gem's names); answers the function that removes the listener.
-   * The same messages are published on `breaker:storage:<event>` diagnostics channels.
+   * Listens to a chain event; answers the function that removes the listener. The same
+   * messages are published on the diagnostics channel `breaker:storage:<event>`.
    */
   on<E extends FallbackChainEventName>(event: E, listener: FallbackChainListener<E>): () => void {
     return this.events.on(event, listener)
   }
 
   /**
-   * Writes back now whatever any backend missed while it was away, to every backend not
-   * currently skipped. The chain does this on its own when a backend answers again; call it
-   * before shutting down, or to wait for it.
-   * @throws StorageError when a write-back failed (what failed stays owed).
+   * Writes back now whatever any backend missed while it was away. A backend marked unhealthy
+   * is tried anyway (a read first): if it answers, it gets what it owes and the chain uses it
+   * again at once. Only a backend whose `ready()` says no is left alone. The chain writes back
+   * on its own when a backend answers again; call this before shutting down, to wait for it,
+   * or to bring a recovered primary back without waiting for the next probe.
+   * @returns What was done for each backend, in chain order.
+   * @throws StorageError when a backend it tried failed, naming it and what it still owes (that stays owed).
    */
-  writeBack(): Promise<void> {
+  writeBack(): Promise<WriteBackResult[]> {
     return this.router.writeBacks.writeBack()
   }
 
@@ -224,14 +235,44 @@ export class FallbackChainStorage implements Storage {
     await this.router.writeBacks.settled()
   }
 
+  /**
+   * Forwards what every backend that can push delivers, resync notices included; adds the
+   * chain's own notices: status writes that landed on a stateless backend, and a resync whenever
+   * the chain starts or stops reading from a backend (marked unhealthy, rejoined, (not) ready).
+   */
   private subscribeAll(listener: StatusListener): () => void {
     const offs = this.backends.flatMap(({ storage }) => (storage.subscribe ? [storage.subscribe(listener)] : []))
     // A wrapper per subscription, so subscribing one function twice gives two independent handles.
-    const local: StatusListener = (change) => listener(change)
-    this.router.listeners.add(local)
+    const off = this.router.listeners.add((notice) => listener(notice))
     return () => {
-      this.router.listeners.delete(local)
-      for (const off of offs) off()
+      off()
+      for (const unsubscribe of offs) unsubscribe()
+    }
+  }
+}
+
+// Any backend may serve the circuit, so each one that releases idle names must know it is in use.
+// A backend whose retain (or release) throws is left out: that is bookkeeping, and it must not
+// break constructing or disposing a circuit on the others.
+function retainAll(backends: readonly Backend[], circuit: string): () => void {
+  const releases: Array<() => void> = []
+  for (const { storage } of backends) {
+    try {
+      releases.push(storage.retain!(circuit))
+    } catch {
+      // See above: the other backends still know.
+    }
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    for (const release of releases) {
+      try {
+        release()
+      } catch {
+        // See above.
+      }
     }
   }
 }

@@ -10,5 +10,4 @@ export type {
   FallbackChainOptions,
   NamedChain,
 } from './options.js'
-export { isSignalAware } from './signal.js'
-export type { SignalAware } from './signal.js'
+export type { WriteBackResult } from './write-back-runner.js'

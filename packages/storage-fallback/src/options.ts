@@ -21,13 +21,13 @@ export interface ChainEntry {
 }
 
 /**
- * The seed's named form, `{ primary, fallback, final }`: any keys, tried in insertion order.
+ * The named form of the Ruby gem BreakerMachines, `{ primary, fallback, final }`: any keys, tried in insertion order.
  * Integer-like keys (`'0'`, `'1'`) are ordered first by JavaScript itself; use words.
  */
 export type NamedChain = Readonly<Record<string, ChainEntry>>
 
 /**
- * The seed's dynamic form: called once at construction with the chain's `timeout` option
+ * The dynamic form of the Ruby gem BreakerMachines: called once at construction with the chain's `timeout` option
  * (ms), answers the entries, so a timeout budget can be split between backends.
  */
 export type ChainFactory = (budget: { readonly timeout: number }) => readonly ChainEntry[]
@@ -39,12 +39,21 @@ export type ChainDefinition = readonly ChainEntry[] | NamedChain | ChainFactory
 export interface FallbackChainOptions {
   /**
    * Default deadline per backend (ms) for entries without their own `timeout`, and the budget
-   * handed to a {@link ChainFactory}. Default 10, the seed's `timeout || 10`.
+   * handed to a {@link ChainFactory}. Default 10 (as in the Ruby gem BreakerMachines).
    */
   readonly timeout?: number
-  /** Consecutive failures after which a backend is skipped. Default 3. */
+  /**
+   * Consecutive failures after which a backend is marked unhealthy and skipped. A deadline
+   * missed because this process itself stalled (its timer fired later than the deadline is
+   * long) is not counted, nor is a backend that is not `ready()` yet. Default 3.
+   */
   readonly unhealthyAfter?: number
-  /** How long an unhealthy backend is skipped before it is tried again (ms). Default 30 000. */
+  /**
+   * How long a backend marked unhealthy is skipped before one operation is let through to probe
+   * it (ms). Each failed probe doubles the wait, up to `unhealthyFor`. Default 1 000.
+   */
+  readonly recoverAfter?: number
+  /** The longest wait between two probes of an unhealthy backend (ms). Default 30 000. */
   readonly unhealthyFor?: number
   /**
    * At most this many circuits per backend are remembered for write-back while that backend
@@ -56,20 +65,23 @@ export interface FallbackChainOptions {
 }
 
 /**
- * Events of a chain, by the gem's names; the payloads are the same objects published on
- * `breaker:storage:<event>` diagnostics channels.
+ * Events of a chain; each name is the last segment of the diagnostics channel
+ * `breaker:storage:<event>` on which the same message objects are published.
  */
 export interface FallbackChainEvents {
   /** One backend answered an operation. */
-  storage_operation: StorageOperationMessage
+  operation: StorageOperationMessage
   /** A backend failed or timed out and the chain moved on. */
-  storage_fallback: StorageFallbackMessage
-  /** A backend was skipped because it is marked unhealthy. */
-  storage_backend_skipped: StorageBackendSkippedMessage
+  fallback: StorageFallbackMessage
+  /**
+   * A backend was skipped: it is marked unhealthy (`unhealthyUntil` says until when), or it is
+   * not `ready()` yet (`unhealthyUntil` is 0).
+   */
+  backend_skipped: StorageBackendSkippedMessage
   /** A backend became unhealthy, or healthy again. */
-  storage_backend_health: StorageBackendHealthMessage
+  backend_health: StorageBackendHealthMessage
   /** A whole chain operation finished. */
-  storage_chain_operation: StorageChainOperationMessage
+  chain_operation: StorageChainOperationMessage
 }
 
 /** Name of a chain event. */

@@ -1,11 +1,12 @@
 import { StorageError, andThen, isThenable } from '@breaker/core'
-import type { MaybePromise, ProbeLease, StatusListener, StatusRecord, WindowCounts } from '@breaker/core'
+import { StatusListeners, toStorageError } from '@breaker/core/kit'
+import type { MaybePromise, ProbeLease } from '@breaker/core'
 import type { Backend, ResolvedOptions } from './config.js'
-import { backendDeadline, guardLease } from './deadline.js'
+import { bounded, guardLease } from './deadline.js'
 import type { ChainEvents } from './events.js'
-import { invoke } from './invoke.js'
-import type { Operation } from './invoke.js'
 import { ChainReporter } from './reporter.js'
+import type { Route } from './routes.js'
+import { withSignal } from './signal.js'
 import { WriteBackRunner } from './write-back-runner.js'
 import { mergeOwed } from './write-back.js'
 
@@ -20,8 +21,8 @@ export const CHAIN_NAME = 'fallback_chain'
 export class ChainRouter {
   /** Write-backs owed to backends that were away. */
   readonly writeBacks: WriteBackRunner
-  /** The chain's subscribers, told of status writes answered by a stateless final backend. */
-  readonly listeners = new Set<StatusListener>()
+  /** The chain's subscribers: told of status writes answered by a stateless backend, and of switches. */
+  readonly listeners = new StatusListeners()
   /** Health bookkeeping and events. */
   readonly report: ChainReporter
   readonly now: () => number
@@ -33,129 +34,81 @@ export class ChainRouter {
   ) {
     const clock = options.clock
     this.now = () => clock()
-    this.report = new ChainReporter(backends, events, this.now)
+    // The chain now reads from another backend than before: circuits must not trust what they cached.
+    this.report = new ChainReporter(backends, events, this.now, () => this.listeners.resync())
     this.writeBacks = new WriteBackRunner(
       backends,
       options.maxWriteBack,
-      (backend, op, circuit, a, b, c) => this.guarded(backend, op, circuit, a, b, c),
+      (backend, route) => this.guarded(backend, route),
       {
-        failed: (backend, error) => this.report.failed(backend, 'writeBack', undefined, error, -1),
-        succeeded: (backend) => this.report.recovered(backend),
+        failed: (backend, ticket, seen, error) => this.report.failed(backend, ticket, seen, 'writeBack', undefined, error, -1),
+        succeeded: (backend, ticket) => this.report.recovered(backend, ticket),
       },
       this.now,
     )
   }
 
-  /** Runs `op` on the first backend that answers; `a`, `b`, `c` are the contract's arguments after the circuit. */
-  route(op: Operation, circuit: string, a?: unknown, b?: unknown, c?: unknown): MaybePromise<unknown> {
-    const started = this.events.timed ? performance.now() : -1
-    return this.from(0, op, circuit, a, b, c, started, 0, undefined, -1)
+  /** Runs `route` on the first backend that answers (on every one not skipped, for `clear`/`clearAll`). */
+  route<T>(route: Route<T>): MaybePromise<T> {
+    if (this.events.timed) route.started = performance.now()
+    return this.walk(0, route)
   }
 
-  // `bypassed` holds the indexes of the backends this operation failed on or skipped, as bits
-  // (at most 31 backends): writes a lower backend takes are owed to each of them.
-  private from(
-    i: number,
-    op: Operation,
-    circuit: string,
-    a: unknown,
-    b: unknown,
-    c: unknown,
-    started: number,
-    bypassed: number,
-    lastError: unknown,
-    lastIndex: number,
-  ): MaybePromise<unknown> {
+  private walk<T>(i: number, walk: Route<T>): MaybePromise<T> {
     for (; i < this.backends.length; i++) {
       const backend = this.backends[i]!
-      if (backend.health.marked && backend.health.skip(this.now())) {
-        this.report.skipped(backend, op, circuit)
-        bypassed |= 1 << i
+      if (this.passOver(backend, walk)) {
+        walk.bypassed |= 1 << i
         continue
       }
-      const t0 = started >= 0 ? performance.now() : -1
-      let value: MaybePromise<unknown>
+      const health = backend.health
+      const ticket = health.ticket()
+      const seen = health.answers
+      const t0 = walk.started >= 0 ? performance.now() : -1
+      let value: MaybePromise<T>
       try {
-        value = this.attempt(backend, op, circuit, a, b, c)
+        value = this.attempt(backend, walk)
       } catch (error) {
-        this.report.failed(backend, op, circuit, error, t0)
-        bypassed |= 1 << i
-        lastError = error
-        lastIndex = i
+        this.failedOn(backend, ticket, seen, walk, error, t0)
         continue
       }
-      if (!isThenable(value)) return this.answered(backend, op, circuit, a, b, c, value, t0, started, bypassed)
-      const index = i
-      const missed = bypassed
+      if (!isThenable(value)) return this.answered(backend, ticket, walk, value, t0)
       return value.then(
-        (answer) => this.answered(backend, op, circuit, a, b, c, answer, t0, started, missed),
+        (answer) => {
+          health.answers++
+          return this.answered(backend, ticket, walk, answer, t0)
+        },
         (error: unknown) => {
-          this.report.failed(backend, op, circuit, error, t0)
-          return this.from(index + 1, op, circuit, a, b, c, started, missed | (1 << index), error, index)
+          this.failedOn(backend, ticket, seen, walk, error, t0)
+          return this.walk(backend.index + 1, walk)
         },
       )
     }
-    return this.exhausted(op, circuit, started, lastError, lastIndex)
+    return this.end(walk)
   }
 
-  /** Runs `clear`/`clearAll` on every backend not skipped; succeeds when at least one answered. */
-  broadcast(op: 'clear' | 'clearAll', circuit: string | undefined): MaybePromise<void> {
-    const started = this.events.timed ? performance.now() : -1
-    return this.broadcastFrom(0, op, circuit, started, -1, 0, undefined, -1)
-  }
-
-  private broadcastFrom(
-    i: number,
-    op: 'clear' | 'clearAll',
-    circuit: string | undefined,
-    started: number,
-    answeredBy: number,
-    missed: number,
-    lastError: unknown,
-    lastIndex: number,
-  ): MaybePromise<void> {
-    for (; i < this.backends.length; i++) {
-      const backend = this.backends[i]!
-      if (backend.health.marked && backend.health.skip(this.now())) {
-        this.report.skipped(backend, op, circuit)
-        missed |= 1 << i
-        continue
+  /**
+   * Whether the operation must pass a backend over: not `ready()` (a client still connecting),
+   * which counts as nothing, or marked unhealthy and not yet due for a probe.
+   */
+  private passOver<T>(backend: Backend, route: Route<T>): boolean {
+    const health = backend.health
+    if (backend.hasReady) {
+      const ready = backend.storage.ready!()
+      if (ready !== health.ready) {
+        health.ready = ready
+        this.listeners.resync()
       }
-      const t0 = started >= 0 ? performance.now() : -1
-      let value: MaybePromise<unknown>
-      try {
-        value = this.attempt(backend, op, circuit as string, undefined, undefined, undefined)
-      } catch (error) {
-        this.report.failed(backend, op, circuit, error, t0)
-        missed |= 1 << i
-        lastError = error
-        lastIndex = i
-        continue
+      if (!ready) {
+        this.report.skipped(backend, route.op, route.circuit)
+        return true
       }
-      if (isThenable(value)) {
-        const index = i
-        return value.then(
-          () => {
-            this.cleared(backend, op, circuit, t0)
-            return this.broadcastFrom(index + 1, op, circuit, started, answeredBy < 0 ? index : answeredBy, missed, lastError, lastIndex)
-          },
-          (error: unknown) => {
-            this.report.failed(backend, op, circuit, error, t0)
-            return this.broadcastFrom(index + 1, op, circuit, started, answeredBy, missed | (1 << index), error, index)
-          },
-        )
-      }
-      this.cleared(backend, op, circuit, t0)
-      if (answeredBy < 0) answeredBy = i
     }
-    if (answeredBy < 0) return this.exhausted(op, circuit, started, lastError, lastIndex) as never
-    // Backends that missed the clear would serve stale state when they come back: owe it to them.
-    for (let index = 0; missed !== 0; index++, missed >>>= 1) {
-      if ((missed & 1) === 0) continue
-      if (op === 'clear') this.writeBacks.ledgers[index]!.noteClear(circuit as string, this.now())
-      else this.writeBacks.ledgers[index]!.noteClearAll()
+    if (health.marked && health.skip(this.now())) {
+      this.report.skipped(backend, route.op, route.circuit)
+      return true
     }
-    this.report.finished(op, circuit, answeredBy, started, true)
+    return false
   }
 
   /**
@@ -167,124 +120,111 @@ export class ChainRouter {
    * once per retry. Its first answer is merged with the counts it owes instead (`mergeOwed`), and
    * they follow in the background once it has answered.
    */
-  private attempt(backend: Backend, op: Operation, circuit: string, a: unknown, b: unknown, c: unknown): MaybePromise<unknown> {
+  private attempt<T>(backend: Backend, route: Route<T>): MaybePromise<T> {
     const ledger = this.writeBacks.ledgers[backend.index]!
-    if (op !== 'clearAll' && ledger.size !== 0 && ledger.owes(circuit)) {
-      return andThen(this.writeBacks.flushBefore(backend, circuit), () => this.guarded(backend, op, circuit, a, b, c))
+    if (route.op !== 'clearAll' && ledger.size !== 0 && ledger.owes(route.circuit!)) {
+      return andThen(this.writeBacks.flushBefore(backend, route.circuit!), () => this.guarded(backend, route))
     }
-    return this.guarded(backend, op, circuit, a, b, c)
+    return this.guarded(backend, route)
   }
 
   /** Calls the backend; only a promise answer gets a deadline (and so a timer). */
-  guarded(backend: Backend, op: Operation, circuit: string | undefined, a: unknown, b: unknown, c: unknown): MaybePromise<unknown> {
-    const controller = backend.signalAware ? new AbortController() : undefined
-    const value = invoke(backend, op, circuit as string, a, b, c, controller?.signal, this.now)
+  guarded<T>(backend: Backend, route: Route<T>): MaybePromise<T> {
+    const controller = backend.signal ? new AbortController() : undefined
+    const value = route.call(controller === undefined ? backend.storage : withSignal(backend.storage, controller.signal))
     if (!isThenable(value)) return value
-    const target = { backend: backend.name, operation: op, circuit, timeoutMs: backend.timeoutMs }
-    return backendDeadline(value, target, controller, this.lateWrite(backend, op, circuit, a))
+    const source = { storage: backend.name, operation: route.op, circuit: route.circuit }
+    return bounded(value, backend.timeoutMs, source, controller, this.lateWrite(backend, route))
   }
 
   /** A count write abandoned at its deadline that lands after all must not be written back again. */
-  private lateWrite(backend: Backend, op: Operation, circuit: string | undefined, a: unknown): (() => void) | undefined {
-    const counts = countsOf(op, a)
+  private lateWrite<T>(backend: Backend, route: Route<T>): (() => void) | undefined {
+    const { counts, circuit } = route
     if (counts === undefined || circuit === undefined) return undefined
     return () => this.writeBacks.ledgers[backend.index]!.unnoteCounts(circuit, counts.failures, counts.successes)
   }
 
-  private answered(
-    backend: Backend,
-    op: Operation,
-    circuit: string,
-    a: unknown,
-    b: unknown,
-    c: unknown,
-    value: unknown,
-    t0: number,
-    started: number,
-    bypassed: number,
-  ): unknown {
-    this.report.answered(backend, op, circuit, t0)
-    if (bypassed !== 0) this.noteMissed(bypassed, op, circuit, a, b, c, value)
+  private failedOn<T>(backend: Backend, ticket: number, seen: number, walk: Route<T>, error: unknown, t0: number): void {
+    this.report.failed(backend, ticket, seen, walk.op, walk.circuit, error, t0)
+    walk.bypassed |= 1 << backend.index
+    walk.lastError = error
+    walk.lastIndex = backend.index
+  }
+
+  /** A backend answered: the operation ends here, or (`clear`, `clearAll`) goes on to the next. */
+  private answered<T>(backend: Backend, ticket: number, walk: Route<T>, value: T, t0: number): MaybePromise<T> {
+    const route = walk
+    this.report.answered(backend, ticket, route.op, route.circuit, t0)
     const ledger = this.writeBacks.ledgers[backend.index]!
+    if (route.everywhere) {
+      // It holds nothing more of what it cleared: nothing about it is owed any more.
+      if (route.circuit === undefined) ledger.reset()
+      else ledger.forget(route.circuit)
+      if (walk.answeredBy < 0) walk.answeredBy = backend.index
+      return this.walk(backend.index + 1, walk)
+    }
+    const circuit = route.circuit!
+    if (walk.bypassed !== 0) this.noteMissed(walk, value)
     if (ledger.size !== 0) {
-      value = mergeOwed(ledger, op, circuit, value)
+      value = mergeOwed(ledger, route.op, circuit, value) as T
       this.writeBacks.schedule(backend.index)
     }
     if (backend.stateless) {
-      if (this.listeners.size !== 0) this.pushLocal(op, circuit, a, b, value)
-    } else if (op === 'acquireProbe' && value !== null) {
-      value = guardLease(backend, circuit, value as ProbeLease)
+      // Status writes that land on a backend keeping nothing reach no other instance: push them here.
+      const record = this.listeners.size !== 0 ? route.wrote?.(value) : undefined
+      if (record !== undefined) this.listeners.notify(circuit, record)
+    } else if (route.op === 'acquireProbe' && value !== null) {
+      value = guardLease(backend, circuit, value as ProbeLease) as T
     }
-    this.report.finished(op, circuit, backend.index, started, true)
+    this.report.finished(route.op, circuit, backend.index, walk.started, true)
     return value
   }
 
   /** Remembers, for every backend that was passed over, a write that a lower one took. */
-  private noteMissed(bypassed: number, op: Operation, circuit: string, a: unknown, b: unknown, c: unknown, value: unknown): void {
-    let status: StatusRecord | undefined
-    if (op === 'setStatus') status = a as StatusRecord
-    else if (op === 'compareAndSetStatus' && value === true) status = b as StatusRecord
-    const counts = countsOf(op, a)
+  private noteMissed<T>(walk: Route<T>, value: T): void {
+    const route = walk
+    const status = route.wrote?.(value)
+    const counts = route.counts
     if (status === undefined && counts === undefined) return
-    const windowMs = op === 'record' ? (c as number) : op === 'recordBatch' ? (b as number) : 0
-    for (let index = 0; bypassed !== 0; index++, bypassed >>>= 1) {
-      if ((bypassed & 1) === 0) continue
+    const circuit = route.circuit!
+    for (let index = 0, bits = walk.bypassed; bits !== 0; index++, bits >>>= 1) {
+      if ((bits & 1) === 0) continue
       const ledger = this.writeBacks.ledgers[index]!
       if (status !== undefined) ledger.noteStatus(circuit, status)
-      if (counts !== undefined) ledger.noteCounts(circuit, counts.failures, counts.successes, windowMs)
+      if (counts !== undefined) ledger.noteCounts(circuit, counts.failures, counts.successes, route.windowMs)
     }
   }
 
-  /** A backend answered a broadcast `clear`/`clearAll`: it owes nothing more for what it cleared. */
-  private cleared(backend: Backend, op: 'clear' | 'clearAll', circuit: string | undefined, t0: number): void {
-    if (op === 'clear') this.writeBacks.ledgers[backend.index]!.forget(circuit as string)
-    else this.writeBacks.ledgers[backend.index]!.reset()
-    this.report.answered(backend, op, circuit, t0)
-  }
-
-  /** Status writes answered by a stateless final backend reach nobody else: push them ourselves. */
-  private pushLocal(op: Operation, circuit: string, a: unknown, b: unknown, value: unknown): void {
-    let record: StatusRecord
-    if (op === 'setStatus') record = a as StatusRecord
-    else if (op === 'compareAndSetStatus' && value === true) record = b as StatusRecord
-    else return
-    for (const listener of this.listeners) {
-      try {
-        listener({ circuit, record })
-      } catch {
-        // A subscriber's failure is its own; the write already happened.
+  /**
+   * Every backend was tried or skipped. A `clear`/`clearAll` that at least one answered is done
+   * (those that missed it are owed it); anything else surfaces the last failure, or, if every
+   * backend was skipped, a `StorageError` that says so.
+   */
+  private end<T>(walk: Route<T>): T {
+    const route = walk
+    const started = walk.started
+    if (route.everywhere && walk.answeredBy >= 0) {
+      // Backends that missed the clear would serve stale state when they come back: owe it to them.
+      for (let index = 0, bits = walk.bypassed; bits !== 0; index++, bits >>>= 1) {
+        if ((bits & 1) === 0) continue
+        if (route.circuit === undefined) this.writeBacks.ledgers[index]!.noteClearAll()
+        else this.writeBacks.ledgers[index]!.noteClear(route.circuit, this.now())
       }
+      this.report.finished(route.op, route.circuit, walk.answeredBy, started, true)
+      return undefined as T
     }
-  }
-
-  /** No backend answered: the last failure surfaces, or, if every backend was skipped, a `StorageError` says so. */
-  private exhausted(op: Operation, circuit: string | undefined, started: number, lastError: unknown, lastIndex: number): never {
-    this.report.finished(op, circuit, -1, started, false)
-    if (lastIndex >= 0) throw StorageError.from(lastError, this.backends[lastIndex]!.name, op, circuit)
-    const until = this.backends.map((b) => `${b.name} until ${new Date(b.health.unhealthyUntil).toISOString()}`).join(', ')
+    this.report.finished(route.op, route.circuit, -1, started, false)
+    if (walk.lastIndex >= 0) {
+      throw toStorageError(walk.lastError, { storage: this.backends[walk.lastIndex]!.name, operation: route.op, circuit: route.circuit })
+    }
+    const why = this.backends
+      .map((b) => (b.health.ready ? `${b.name} until ${new Date(b.health.unhealthyUntil).toISOString()}` : `${b.name} not ready`))
+      .join(', ')
     throw new StorageError(
       CHAIN_NAME,
-      op,
-      `[@breaker/storage-fallback] every backend is marked unhealthy and was skipped for ${op} (${until})`,
-      { circuit },
+      route.op,
+      `[@breaker/storage-fallback] every backend was skipped for ${route.op}: marked unhealthy or not ready (${why})`,
+      { circuit: route.circuit },
     )
   }
 }
-
-/** Outcomes a count write carries, or `undefined` for any other operation. */
-function countsOf(op: Operation, a: unknown): WindowCounts | undefined {
-  switch (op) {
-    case 'recordFailure':
-      return FAILURE
-    case 'recordSuccess':
-      return SUCCESS
-    case 'record':
-      return a === 'failure' ? FAILURE : SUCCESS
-    case 'recordBatch':
-      return a as WindowCounts
-    default:
-      return undefined
-  }
-}
-const FAILURE: WindowCounts = Object.freeze({ failures: 1, successes: 0 })
-const SUCCESS: WindowCounts = Object.freeze({ failures: 0, successes: 1 })

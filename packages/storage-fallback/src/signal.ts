@@ -1,25 +1,36 @@
 import type { Storage } from '@breaker/core'
 
-/**
- * An opt-in extension of the storage contract for backends that can stop work they were
- * asked to do. A backend declares `acceptsSignal: true`, and the chain then passes an
- * `AbortSignal` as one extra, last argument to every contract method it calls:
- * `getStatus(circuit, signal)`, `record(circuit, outcome, durationMs, windowMs, signal)`,
- * `clearAll(signal)`, … The signal aborts (with a `StorageTimeoutError` as its reason) when
- * the backend's deadline passes, so the backend can cancel its request instead of letting it
- * run on unseen.
- *
- * Why a declared flag rather than always passing the signal: the contract's methods have
- * optional trailing parameters in some backends, and an extra argument they do not expect is
- * a bug waiting to happen; and a backend that cannot use a signal should not pay for an
- * `AbortController` per operation.
- */
-export interface SignalAware {
-  /** Every contract method accepts an `AbortSignal` as an extra last argument. */
-  readonly acceptsSignal: true
-}
+// The contract methods a chain calls; `subscribe`, `ready`, `retain` and `close` never get a signal.
+const ROUTED = new Set<PropertyKey>([
+  'getStatus',
+  'setStatus',
+  'compareAndSetStatus',
+  'recordSuccess',
+  'recordFailure',
+  'successCount',
+  'failureCount',
+  'record',
+  'recordBatch',
+  'acquireProbe',
+  'eventLog',
+  'clear',
+  'clearAll',
+])
 
-/** True when the backend declared {@link SignalAware}. */
-export function isSignalAware(storage: Storage): storage is Storage & SignalAware {
-  return (storage as Partial<SignalAware>).acceptsSignal === true
+/**
+ * The backend as seen by one operation that may be abandoned: every contract method is called
+ * with `signal` as one extra, last argument — what a backend declaring `capabilities.signal`
+ * accepts. Emulations built on the required methods (`record` from a write and two counts) pass
+ * it on to each of their calls, since they call through this view. Only backends that declared
+ * `signal` get a view (and an `AbortController`); the others are called with exactly the
+ * contract's arguments.
+ */
+export function withSignal(storage: Storage, signal: AbortSignal): Storage {
+  return new Proxy(storage, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target)
+      if (typeof value !== 'function' || !ROUTED.has(key)) return value
+      return (...args: unknown[]) => (value as (...a: unknown[]) => unknown).call(target, ...args, signal)
+    },
+  })
 }

@@ -1,24 +1,38 @@
 import { StorageError, andThen, isThenable } from '@breaker/core'
-import type { MaybePromise, StatusRecord } from '@breaker/core'
+import type { MaybePromise } from '@breaker/core'
 import type { Backend } from './config.js'
-import type { Operation } from './invoke.js'
+import { routes } from './routes.js'
+import type { Route } from './routes.js'
 import { WriteBackLedger, flushCircuit } from './write-back.js'
 import type { WriteBackTarget } from './write-back.js'
 
 /** Calls one backend under its deadline (the router's `guarded`). */
-export type GuardedCall = (
-  backend: Backend,
-  op: Operation,
-  circuit: string | undefined,
-  a: unknown,
-  b: unknown,
-  c: unknown,
-) => MaybePromise<unknown>
+export type GuardedCall = <T>(backend: Backend, route: Route<T>) => MaybePromise<T>
 
-/** Reports a write-back against the backend's health: failed with `error`, or succeeded. */
+/** Reports a write-back attempt (`ticket` and `seen`, see `BackendHealth`) against the backend's health. */
 export interface HealthReport {
-  failed(backend: Backend, error: unknown): void
-  succeeded(backend: Backend): void
+  failed(backend: Backend, ticket: number, seen: number, error: unknown): void
+  succeeded(backend: Backend, ticket: number): void
+}
+
+/** What `writeBack()` did with one backend. */
+export interface WriteBackResult {
+  /** Backend name. */
+  readonly backend: string
+  /** Position in the chain, 0 = primary. */
+  readonly backendIndex: number
+  /**
+   * `'written'`: it was tried and everything it owed was written back; `'nothing_owed'`: it owed
+   * nothing (and, if it was marked unhealthy, it was tried anyway); `'not_ready'`: its `ready()`
+   * said no, so it was not tried; `'failed'`: it was tried and failed (the call rejects).
+   */
+  readonly outcome: 'written' | 'nothing_owed' | 'not_ready' | 'failed'
+  /** Circuits written back to it by this call. */
+  readonly written: number
+  /** Circuits it still owes afterwards. */
+  readonly owed: number
+  /** It was marked unhealthy and answered this call's try: the chain uses it again. */
+  readonly rejoined: boolean
 }
 
 /**
@@ -60,6 +74,9 @@ export class WriteBackRunner {
    */
   schedule(index: number): void {
     if (this.flushing[index] !== undefined) return
+    const backend = this.backends[index]!
+    const ticket = backend.health.ticket()
+    const seen = backend.health.answers
     this.flushing[index] = Promise.resolve()
       .then(() => this.flushAll(index))
       .then(
@@ -68,41 +85,62 @@ export class WriteBackRunner {
         },
         (error: unknown) => {
           this.flushing[index] = undefined
-          this.report.failed(this.backends[index]!, error)
+          this.report.failed(backend, ticket, seen, error)
         },
       )
   }
 
   /**
-   * Writes back now everything owed to every backend not currently skipped (one whose skip
-   * window has passed is tried, like any operation would); resolves when done, rejects with the
-   * first failure (what failed stays owed).
+   * Writes back now everything owed, to every backend that is ready — marked unhealthy or not:
+   * one that is marked is tried (a read first), and rejoins the chain if it answers. Resolves
+   * with what it did for each backend, in chain order; rejects when a backend it tried failed
+   * (what failed stays owed), saying which and what is still owed.
    */
-  async writeBack(): Promise<void> {
-    let failure: unknown
-    let failedOn: Backend | undefined
+  async writeBack(): Promise<WriteBackResult[]> {
+    const results: WriteBackResult[] = []
+    const failures: Array<[Backend, unknown, number]> = []
     for (const backend of this.backends) {
       const index = backend.index
       await this.flushing[index]
-      if (this.ledgers[index]!.size === 0 || this.away(backend)) continue
+      const ledger = this.ledgers[index]!
+      const owed = ledger.size
+      const health = backend.health
+      const result = { backend: backend.name, backendIndex: index, written: 0, owed, rejoined: false }
+      if (owed === 0 && !health.marked) {
+        results.push({ ...result, outcome: 'nothing_owed' })
+        continue
+      }
+      if (backend.hasReady && !backend.storage.ready!()) {
+        results.push({ ...result, outcome: 'not_ready' })
+        continue
+      }
+      const ticket = health.ticket()
+      const seen = health.answers
+      const wasMarked = health.marked
       try {
-        if (backend.health.consecutiveFailures !== 0) {
+        if (health.consecutiveFailures !== 0 || wasMarked) {
           // Proof of life first: once this read answers, writes it was given earlier and
           // abandoned have landed or never will, so the owed counts can be sent exactly once.
-          const circuit = this.ledgers[index]!.entries.keys().next().value ?? ''
-          await this.guarded(backend, 'getStatus', circuit, undefined, undefined, undefined)
-          this.report.succeeded(backend)
+          const circuit = ledger.entries.keys().next().value ?? ''
+          await this.guarded(backend, routes.getStatus(circuit))
+          this.report.succeeded(backend, ticket)
         }
         await this.flushAll(index)
+        const rejoined = wasMarked && !health.marked
+        results.push({ ...result, outcome: owed === 0 ? 'nothing_owed' : 'written', written: owed - ledger.size, owed: ledger.size, rejoined })
       } catch (error) {
-        this.report.failed(backend, error)
-        if (failedOn === undefined) {
-          failure = error
-          failedOn = backend
-        }
+        this.report.failed(backend, ticket, seen, error)
+        results.push({ ...result, outcome: 'failed', written: owed - ledger.size, owed: ledger.size })
+        failures.push([backend, error, ledger.size])
       }
     }
-    if (failedOn !== undefined) throw StorageError.from(failure, failedOn.name, 'writeBack')
+    if (failures.length === 0) return results
+    const detail = failures
+      .map(([b, e, left]) => `${b.name} (${left} still owed): ${e instanceof Error ? e.message : String(e)}`)
+      .join('; ')
+    throw new StorageError(failures[0]![0].name, 'writeBack', `[@breaker/storage-fallback] write-back failed on ${detail}`, {
+      cause: failures[0]![1],
+    })
   }
 
   /** Resolves once no background write-back is in flight. */
@@ -137,18 +175,17 @@ export class WriteBackRunner {
 
   /** The calls a write-back makes on `backend`, each under its deadline. */
   private targetFor(backend: Backend): WriteBackTarget {
-    const cas = typeof backend.storage.compareAndSetStatus === 'function' && backend.storage.capabilities.cas
-    const call = (op: Operation, circuit: string | undefined, a?: unknown, b?: unknown): MaybePromise<unknown> =>
-      this.guarded(backend, op, circuit, a, b, undefined)
+    const cas = backend.storage.capabilities.cas
+    const guarded = this.guarded
     return {
-      clear: (circuit) => call('clear', circuit),
-      clearAll: () => call('clearAll', undefined),
-      getStatus: (circuit) => call('getStatus', circuit) as MaybePromise<StatusRecord | null>,
+      clear: (circuit) => guarded(backend, routes.clear(circuit)),
+      clearAll: () => guarded(backend, routes.clearAll()),
+      getStatus: (circuit) => guarded(backend, routes.getStatus(circuit)),
       putStatus: (circuit, expectedEpoch, record) =>
         cas
-          ? (call('compareAndSetStatus', circuit, expectedEpoch, record) as MaybePromise<boolean>)
-          : andThen(call('setStatus', circuit, record), () => true),
-      recordBatch: (circuit, batch, windowMs) => call('recordBatch', circuit, batch, windowMs),
+          ? guarded(backend, routes.compareAndSetStatus(circuit, expectedEpoch, record))
+          : andThen(guarded(backend, routes.setStatus(circuit, record)), () => true),
+      recordBatch: (circuit, batch, windowMs) => guarded(backend, routes.recordBatch(circuit, batch, windowMs)),
     }
   }
 }

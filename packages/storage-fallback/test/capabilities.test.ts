@@ -20,13 +20,13 @@ describe('capabilities', () => {
   it('declares the narrowest scope and what every stateful backend honours, leaving a final NullStorage out', () => {
     const redis = withCapabilities(new MapStorage(clock, 'redis'), { scope: 'cluster' })
     const chain = new FallbackChainStorage([{ storage: redis }, { storage: new MemoryStorage({ clock }) }, { storage: new NullStorage() }])
-    expect(chain.capabilities).toEqual({ scope: 'process', atomic: true, cas: true, leases: true, subscribe: true })
+    expect(chain.capabilities).toEqual({ scope: 'process', atomic: true, cas: true, leases: true, subscribe: true, eventLog: true })
     const clusterOnly = new FallbackChainStorage([{ storage: redis }, { storage: new NullStorage() }])
     expect(clusterOnly.capabilities.scope).toBe('cluster')
   })
 
   it('offers no CAS, leases, subscribe or event log when one stateful backend lacks them', () => {
-    const bare = withCapabilities(new MapStorage(clock, 'keyv'), { cas: false, leases: false, subscribe: false, atomic: false }, [
+    const bare = withCapabilities(new MapStorage(clock, 'keyv'), { cas: false, leases: false, subscribe: false, atomic: false, eventLog: false }, [
       'compareAndSetStatus',
       'acquireProbe',
       'subscribe',
@@ -44,6 +44,27 @@ describe('capabilities', () => {
     const chain = new FallbackChainStorage([{ storage: new NullStorage() }])
     expect(chain.capabilities).toEqual(new NullStorage().capabilities)
     expect(chain.compareAndSetStatus).toBeUndefined()
+  })
+
+  it('reads the declarations, not the methods: a backend that has eventLog() but does not declare it keeps the chain from offering one', () => {
+    const undeclared = withCapabilities(new MapStorage(clock, 'keyv'), { eventLog: false })
+    const chain = new FallbackChainStorage([{ storage: new MapStorage(clock, 'redis') }, { storage: undeclared }])
+    expect(chain.capabilities.eventLog).toBeUndefined()
+    expect(chain.eventLog).toBeUndefined()
+  })
+
+  it('recognises a stateless backend by its declaration, whatever its name', () => {
+    const nothing = Object.assign(Object.create(new NullStorage()) as NullStorage, { name: 'nothing' })
+    const chain = new FallbackChainStorage([{ storage: throwing('redis') }, { storage: nothing }], { clock })
+    expect(chain.capabilities).toMatchObject({ scope: 'cluster', cas: true, leases: true })
+    expect(chain.compareAndSetStatus!('a', 7, record)).toBe(true)
+  })
+
+  it('declares the smallest maxNameBytes any backend declares', () => {
+    const short = withCapabilities(new MapStorage(clock, 'sysv'), { maxNameBytes: 64 })
+    const long = withCapabilities(new MapStorage(clock, 'redis'), { maxNameBytes: 512 })
+    expect(new FallbackChainStorage([{ storage: long }, { storage: short }, { storage: new NullStorage() }]).capabilities.maxNameBytes).toBe(64)
+    expect(new FallbackChainStorage([{ storage: new MapStorage(clock) }]).capabilities.maxNameBytes).toBeUndefined()
   })
 
   it('answers CAS on a final NullStorage as a write that wins, since it keeps nothing to compare', () => {
@@ -90,5 +111,23 @@ describe('capabilities', () => {
       ['b', 2],
       ['c', 3],
     ])
+  })
+
+  it('passes retain on to every backend that has it, and releases each once', () => {
+    const held: string[] = []
+    const retaining = (name: string) =>
+      Object.assign(Object.create(new MapStorage(clock, name)) as MapStorage, {
+        retain: (circuit: string) => {
+          held.push(`${name}:${circuit}`)
+          return () => void held.splice(held.indexOf(`${name}:${circuit}`), 1)
+        },
+      })
+    const chain = new FallbackChainStorage([{ storage: retaining('redis') }, { storage: new MapStorage(clock) }, { storage: retaining('memory') }])
+    const release = chain.retain!('a')
+    expect(held).toEqual(['redis:a', 'memory:a'])
+    release()
+    release()
+    expect(held).toEqual([])
+    expect(new FallbackChainStorage([{ storage: new MapStorage(clock) }]).retain).toBeUndefined()
   })
 })

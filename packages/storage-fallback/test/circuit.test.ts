@@ -38,7 +38,7 @@ describe('a circuit on [broken primary, memory, null]', () => {
         { clock },
       )
       const fallbacks: StorageFallbackMessage[] = []
-      chain.on('storage_fallback', (m) => fallbacks.push(m))
+      chain.on('fallback', (m) => fallbacks.push(m))
       const circuit = circuitOn(chain, clock)
 
       await expect(circuit.call(() => 'served')).resolves.toBe('served')

@@ -123,5 +123,17 @@ describe('configuration', () => {
     expect(configError([{ storage: redis }], { unhealthyFor: -1 }).option).toBe('unhealthyFor')
     expect(configError([{ storage: redis }], { maxWriteBack: 0 }).option).toBe('maxWriteBack')
     expect(configError([{ storage: redis }], { clock: 5 as unknown as () => number }).option).toBe('clock')
+    expect(configError([{ storage: redis }], { recoverAfter: -1 }).option).toBe('recoverAfter')
+    expect(configError([{ storage: redis }], { recoverAfter: 2 ** 31 }).message).toBe(
+      '[@breaker/storage-fallback] recoverAfter must be a number of milliseconds from 0 to 2147483647, got 2147483648',
+    )
+  })
+
+  it('rejects an unknown option, naming the closest known one', () => {
+    const error = configError([{ storage: redis }], { unhealthyFro: 5_000 } as FallbackChainOptions)
+    expect(error.option).toBe('unhealthyFro')
+    expect(error.message).toBe(
+      '[@breaker/storage-fallback] unhealthyFro is not an option (did you mean unhealthyFor?); known: timeout, unhealthyAfter, recoverAfter, unhealthyFor, maxWriteBack, clock, got 5000',
+    )
   })
 })

@@ -20,7 +20,7 @@ function listen<T>(name: string): T[] {
 }
 
 describe('events', () => {
-  it("publishes storage_fallback with the gem's fields, camelCased, on breaker:storage:storage_fallback", () => {
+  it("publishes fallback with the gem's fields, camelCased, on breaker:storage:fallback", () => {
     const fallbacks = listen<StorageFallbackMessage>(CHANNELS.storageFallback)
     const { clock } = manualClock()
     const chain = new FallbackChainStorage(
@@ -46,7 +46,7 @@ describe('events', () => {
     const { clock } = manualClock()
     const chain = new FallbackChainStorage([{ storage: throwing('redis'), timeout: 5 }, { storage: hanging('memory'), timeout: 1 }], { clock })
     const fallbacks: StorageFallbackMessage[] = []
-    chain.on('storage_fallback', (m) => fallbacks.push(m))
+    chain.on('fallback', (m) => fallbacks.push(m))
     await expect(Promise.resolve().then(() => chain.getStatus('a'))).rejects.toThrow(/within 1 ms/)
     expect(fallbacks.map((m) => [m.backend, m.nextBackend, m.errorClass])).toEqual([
       ['redis', 'memory', 'Error'],
@@ -54,7 +54,7 @@ describe('events', () => {
     ])
   })
 
-  it('emits storage_operation for the backend that answered and storage_chain_operation for the whole operation', () => {
+  it('emits operation for the backend that answered and chain_operation for the whole operation', () => {
     const operations = listen<StorageOperationMessage>(CHANNELS.storageOperation)
     const chainOps = listen<StorageChainOperationMessage>(CHANNELS.storageChainOperation)
     const { clock } = manualClock()
@@ -64,11 +64,11 @@ describe('events', () => {
     expect(chainOps).toEqual([{ operation: 'failureCount', circuit: 'a', backend: 'memory', backendIndex: 1, durationMs: expect.any(Number), success: true }])
   })
 
-  it('emits a failed storage_chain_operation when no backend answered', () => {
+  it('emits a failed chain_operation when no backend answered', () => {
     const { clock } = manualClock()
     const chain = new FallbackChainStorage([{ storage: throwing('redis'), timeout: 5 }], { clock })
     const chainOps: StorageChainOperationMessage[] = []
-    chain.on('storage_chain_operation', (m) => chainOps.push(m))
+    chain.on('chain_operation', (m) => chainOps.push(m))
     expect(() => chain.getStatus('a')).toThrow()
     expect(chainOps).toEqual([{ operation: 'getStatus', circuit: 'a', backend: null, backendIndex: -1, durationMs: expect.any(Number), success: false }])
   })
@@ -88,19 +88,26 @@ describe('events', () => {
     const hookErrors = listen<HookErrorMessage>(CHANNELS.hookError)
     const { clock } = manualClock()
     const chain = new FallbackChainStorage([{ storage: throwing('redis'), timeout: 5 }, { storage: new MapStorage(clock), timeout: 1 }], { clock })
-    chain.on('storage_fallback', () => {
+    chain.on('fallback', () => {
       throw new Error('listener bug')
     })
     expect(chain.getStatus('a')).toBeNull()
     expect(hookErrors).toHaveLength(1)
-    expect(hookErrors[0]).toMatchObject({ circuit: 'a', hook: 'storage_fallback' })
+    expect(hookErrors[0]).toMatchObject({ circuit: 'a', hook: 'fallback' })
+  })
+
+  it('on() refuses a name that is not a chain event, pointing from an old name to the new one', () => {
+    const chain = new FallbackChainStorage([{ storage: new NullStorage() }])
+    expect(() => chain.on('storage_fallback' as 'fallback', () => {})).toThrow(
+      "[@breaker/storage-fallback] event must be one of operation, fallback, backend_skipped, backend_health, chain_operation (did you mean 'fallback'?), got \"storage_fallback\"",
+    )
   })
 
   it('on() answers a function that removes the listener', () => {
     const { clock } = manualClock()
     const chain = new FallbackChainStorage([{ storage: throwing('redis'), timeout: 5 }, { storage: new MapStorage(clock), timeout: 1 }], { clock })
     const seen: string[] = []
-    const off = chain.on('storage_fallback', (m) => seen.push(m.operation))
+    const off = chain.on('fallback', (m) => seen.push(m.operation))
     chain.getStatus('a')
     off()
     chain.getStatus('a')

@@ -22,48 +22,65 @@ function flaky(clock: () => number, name = 'redis'): MapStorage & { down: boolea
 }
 
 describe('backend health', () => {
-  it('skips a backend after unhealthyAfter consecutive failures, for unhealthyFor ms', () => {
+  it('skips a backend after unhealthyAfter consecutive failures, until recoverAfter has passed', () => {
     const { clock, advance } = manualClock()
     const redis = flaky(clock)
     const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new NullStorage(), timeout: 1 }], {
       clock,
       unhealthyAfter: 3,
-      unhealthyFor: 30_000,
+      recoverAfter: 1_000,
     })
     const skipped: StorageBackendSkippedMessage[] = []
-    chain.on('storage_backend_skipped', (m) => skipped.push(m))
+    chain.on('backend_skipped', (m) => skipped.push(m))
     for (let i = 0; i < 3; i++) chain.getStatus('a')
     expect(redis.calls).toBe(3)
     chain.getStatus('a')
-    advance(29_999)
+    advance(999)
     chain.getStatus('a')
     expect(redis.calls).toBe(3)
     expect(skipped).toHaveLength(2)
-    expect(skipped[0]).toEqual({ backend: 'redis', backendIndex: 0, operation: 'getStatus', circuit: 'a', unhealthyUntil: Date.UTC(2026, 0, 1) + 30_000 })
+    expect(skipped[0]).toEqual({ backend: 'redis', backendIndex: 0, operation: 'getStatus', circuit: 'a', unhealthyUntil: Date.UTC(2026, 0, 1) + 1_000 })
   })
 
-  it('tries the backend again once unhealthyFor has passed', () => {
+  it('tries the backend again once recoverAfter has passed, and uses it again when it answers', () => {
     const { clock, advance } = manualClock()
     const redis = flaky(clock)
     const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new NullStorage(), timeout: 1 }], { clock })
     for (let i = 0; i < 3; i++) chain.getStatus('a')
-    advance(30_000)
+    advance(1_000)
     redis.down = false
     chain.getStatus('a')
     expect(redis.calls).toBe(4)
     expect(chain.health()[0]).toMatchObject({ healthy: true, consecutiveFailures: 0, unhealthyUntil: null })
   })
 
-  it('marks it unhealthy again at once when the retry fails', () => {
+  it('doubles the wait after each failed probe, up to unhealthyFor', () => {
     const { clock, advance } = manualClock()
     const redis = flaky(clock)
-    const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new NullStorage(), timeout: 1 }], { clock })
-    for (let i = 0; i < 3; i++) chain.getStatus('a')
-    advance(30_000)
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new NullStorage(), timeout: 1 }], {
+      clock,
+      unhealthyAfter: 1,
+      recoverAfter: 1_000,
+      unhealthyFor: 5_000,
+    })
+    const waits: number[] = []
+    chain.on('backend_health', (m) => waits.push(m.unhealthyUntil! - clock()))
     chain.getStatus('a')
+    for (let i = 0; i < 4; i++) {
+      advance(waits.at(-1)!)
+      chain.getStatus('a')
+      chain.getStatus('a')
+    }
+    expect(waits).toEqual([1_000, 2_000, 4_000, 5_000, 5_000])
+    expect(redis.calls).toBe(5)
+    advance(5_000)
+    redis.down = false
     chain.getStatus('a')
-    expect(redis.calls).toBe(4)
-    expect(chain.health()[0]!.unhealthyUntil).toBe(clock() + 30_000)
+    expect(chain.health()[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 })
+    redis.down = true
+    chain.getStatus('a')
+    // A new outage starts from recoverAfter again.
+    expect(chain.health()[0]).toMatchObject({ healthy: false, unhealthyUntil: clock() + 1_000 })
   })
 
   it('resets the failure count on a success', () => {
@@ -82,12 +99,12 @@ describe('backend health', () => {
     expect(chain.health()[0]).toMatchObject({ healthy: false, consecutiveFailures: 3 })
   })
 
-  it('emits storage_backend_health in both directions', () => {
+  it('emits backend_health in both directions', () => {
     const { clock, advance } = manualClock()
     const redis = flaky(clock)
-    const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new NullStorage(), timeout: 1 }], { clock, unhealthyAfter: 2, unhealthyFor: 1000 })
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 5 }, { storage: new NullStorage(), timeout: 1 }], { clock, unhealthyAfter: 2, recoverAfter: 1000 })
     const health: StorageBackendHealthMessage[] = []
-    chain.on('storage_backend_health', (m) => health.push(m))
+    chain.on('backend_health', (m) => health.push(m))
     chain.getStatus('a')
     chain.getStatus('a')
     advance(1000)
@@ -102,7 +119,8 @@ describe('backend health', () => {
   it('counts a timeout as a failure: a hanging backend is skipped after unhealthyAfter deadlines, then costs nothing', async () => {
     const { clock } = manualClock()
     const redis = hanging('redis')
-    const chain = new FallbackChainStorage([{ storage: redis, timeout: 1 }, { storage: new MapStorage(clock), timeout: 2 }], { clock })
+    // 100 ms: well above how late a timer fires on a busy test machine (later than the deadline is a stall).
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 100 }, { storage: new MapStorage(clock), timeout: 2 }], { clock })
     for (let i = 0; i < 3; i++) await chain.getStatus('a')
     expect(redis.calls).toHaveLength(3)
     const answer = chain.getStatus('a')
@@ -132,7 +150,7 @@ describe('backend health', () => {
   it('does not let a late answer count as a success', async () => {
     const { clock } = manualClock()
     const redis = new GatedStorage(clock, 'redis')
-    const chain = new FallbackChainStorage([{ storage: redis, timeout: 1 }, { storage: new MapStorage(clock), timeout: 2 }], { clock })
+    const chain = new FallbackChainStorage([{ storage: redis, timeout: 100 }, { storage: new MapStorage(clock), timeout: 2 }], { clock })
     await chain.getStatus('a')
     redis.release()
     await new Promise((resolve) => setImmediate(resolve))
@@ -149,7 +167,7 @@ describe('backend health', () => {
     redis.down = false
     redis.statuses.set('b', { status: 'open', openedAt: clock(), epoch: 1, updatedAt: clock() })
     const health: boolean[] = []
-    chain.on('storage_backend_health', (m) => health.push(m.healthy))
+    chain.on('backend_health', (m) => health.push(m.healthy))
     expect(chain.cleanup()).toBeUndefined()
     expect(redis.statuses.size).toBe(0)
     expect(memory.statuses.size).toBe(0)

@@ -78,7 +78,7 @@ describe('routing', () => {
     const memory = new MapStorage(clock, 'memory')
     const chain = new FallbackChainStorage([{ storage: gated, timeout: 1 }, { storage: memory, timeout: 2 }], { clock })
     const seen: unknown[] = []
-    chain.on('storage_operation', (m) => seen.push(m.backend))
+    chain.on('operation', (m) => seen.push(m.backend))
     expect(await chain.getStatus('a')).toBeNull()
     gated.release()
     await new Promise((resolve) => setImmediate(resolve))
@@ -124,7 +124,7 @@ describe('routing', () => {
       error = e
     }
     expect(isStorageError(error)).toBe(true)
-    expect((error as Error).message).toMatch(/every backend is marked unhealthy and was skipped for getStatus/)
+    expect((error as Error).message).toMatch(/every backend was skipped for getStatus: marked unhealthy or not ready \(redis until .*, memory until .*\)/)
     expect(error).toMatchObject({ storage: 'fallback_chain', operation: 'getStatus' })
   })
 

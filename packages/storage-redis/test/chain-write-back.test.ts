@@ -30,8 +30,8 @@ describe('a chain whose primary is a real Redis that stops answering', () => {
     )
     const fallbacks: StorageFallbackMessage[] = []
     const health: StorageBackendHealthMessage[] = []
-    chain.on('storage_fallback', (m) => fallbacks.push(m))
-    chain.on('storage_backend_health', (m) => health.push(m))
+    chain.on('fallback', (m) => fallbacks.push(m))
+    chain.on('backend_health', (m) => health.push(m))
     const circuit = `pay-${randomUUID()}`
     try {
       await chain.setStatus(circuit, { status: 'closed', openedAt: null, epoch: 1, updatedAt: clock() })
