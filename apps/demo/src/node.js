@@ -186,7 +186,7 @@ export class DemoNode {
   #watchChain() {
     const chain = this.backends.chain
     if (!chain) return
-    chain.on('storage_fallback', (m) =>
+    chain.on('fallback', (m) =>
       this.#emit({
         kind: 'fallback',
         circuit: m.circuit ?? null,
@@ -198,7 +198,7 @@ export class DemoNode {
         durationMs: Math.round(m.durationMs * 10) / 10,
       }),
     )
-    chain.on('storage_backend_health', (m) =>
+    chain.on('backend_health', (m) =>
       this.#emit({ kind: 'health', backend: m.backend, backendIndex: m.backendIndex, healthy: m.healthy, consecutiveFailures: m.consecutiveFailures }),
     )
   }

@@ -54,7 +54,7 @@ async function chainOn(server: RedisServer) {
     threshold: { failures: 1_000, within: 60_000 },
   })
   const fallbacks: string[] = []
-  storage.on('storage_fallback', (event) => fallbacks.push(event.errorClass))
+  storage.on('fallback', (event) => fallbacks.push(event.errorClass))
   return { client, redis, circuit, fallbacks }
 }
 
