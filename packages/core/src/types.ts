@@ -20,6 +20,13 @@ export interface StatusRecord {
   readonly epoch: number
   /** When this record was written (epoch ms): the moment of the transition. */
   readonly updatedAt: number
+  /**
+   * Reopenings since the circuit last closed: the exponent of `resetBackoff`, kept with the
+   * status so every instance agrees on the delay. Absent means 0; storages persist it when present.
+   */
+  readonly backoff?: number
+  /** Isolation holds in force (`circuit.isolate()`): while above 0 the circuit stays open. Absent means 0. */
+  readonly holds?: number
 }
 
 /** Counts of outcomes inside a window. */

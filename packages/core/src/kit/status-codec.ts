@@ -23,7 +23,8 @@ const STATES: ReadonlySet<string> = new Set<CircuitState>(['closed', 'open', 'ha
  * `updatedAt`, whose numbers may be numbers or plain decimal strings (Redis hashes), and whose
  * `openedAt` may be `null`, `undefined` or `''` for "never opened". The one rule for every
  * backend: `status` is a circuit state, `epoch` a safe integer ≥ 0, times are epoch ms a `Date`
- * can hold, and an open or half-open status says when it opened. Extra fields are dropped.
+ * can hold, and an open or half-open status says when it opened. The optional `backoff` and
+ * `holds` are safe integers ≥ 0 (absent, empty or 0 leave them out). Extra fields are dropped.
  */
 export function decodeStatus(value: unknown): StatusDecoding {
   if (typeof value !== 'object' || value === null) return { corrupt: `not an object: ${describe(value)}` }
@@ -43,7 +44,16 @@ export function decodeStatus(value: unknown): StatusDecoding {
   } else if (status !== 'closed') {
     return { corrupt: `a ${status} status has no openedAt` }
   }
-  return { record: { status: status as CircuitState, openedAt: opened, epoch: e, updatedAt: u } }
+  const record: { -readonly [K in keyof StatusRecord]: StatusRecord[K] } = { status: status as CircuitState, openedAt: opened, epoch: e, updatedAt: u }
+  // Optional counters: absent, empty or 0 all mean 0, and 0 is left out so records stay minimal.
+  for (const field of ['backoff', 'holds'] as const) {
+    const raw = (value as Record<string, unknown>)[field]
+    if (raw === undefined || raw === null || raw === '') continue
+    const n = decodeCount(raw)
+    if (n === undefined) return { corrupt: `${field} is not a safe integer >= 0: ${describe(raw)}` }
+    if (n > 0) record[field] = n
+  }
+  return { record }
 }
 
 /** Why `record` is not a valid status record, or `undefined` when it is one. */
