@@ -43,7 +43,9 @@ export class StatusSubscription {
   // Bumped by every gap and every new subscription attempt: a SUBSCRIBE answered after a newer
   // gap must not declare the channel live.
   #attempt = 0
-  #first: Promise<void> | undefined
+  // Resolved the first time the channel is live (or on close): a first status write waits for it.
+  #firstLive: Promise<void> | undefined
+  #wentLive: (() => void) | undefined
   #watched: Redis | undefined
   #unwatch: (() => void) | undefined
   #retry: ReturnType<typeof setTimeout> | undefined
@@ -84,15 +86,16 @@ export class StatusSubscription {
       // answers once the channel is live again.
       on('ready', () => this.#subscribe())
     }
-    this.#first = this.#subscribe()
+    this.#firstLive = new Promise((resolve) => (this.#wentLive = resolve))
+    void this.#subscribe()
   }
 
   /**
-   * While the first SUBSCRIBE is in flight, a promise for its end (never rejecting): a status
-   * write waits for it so that this process's own listeners hear of the write.
+   * Until the channel is first live, a promise for that moment (never rejecting): a status
+   * write waits for it (bounded) so that this process's own listeners hear of the write.
    */
   whenSubscribed(): Promise<void> | undefined {
-    return this.#first
+    return this.#wentLive ? this.#firstLive : undefined
   }
 
   /** Adds a listener (starting the connection if needed); answers its removal. A listener that throws is reported. */
@@ -160,6 +163,8 @@ export class StatusSubscription {
     if (this.#retry !== undefined) clearTimeout(this.#retry)
     for (const detach of this.#detach.splice(0)) detach()
     this.#wakeAll()
+    this.#wentLive?.()
+    this.#wentLive = undefined
     if (!connection) return
     if (this.#options.subscriber) await connection.unsubscribe(this.#options.channel).catch(() => {})
     else connection.disconnect()
@@ -182,6 +187,8 @@ export class StatusSubscription {
         } else if (connection.status !== 'ready') return
         this.#live = true
         this.#listeners.resync()
+        this.#wentLive?.()
+        this.#wentLive = undefined
       },
       (error: unknown) => {
         if (attempt !== this.#attempt || this.#connection !== connection) return
