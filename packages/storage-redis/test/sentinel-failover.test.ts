@@ -45,7 +45,7 @@ describe('RedisStorage behind Redis Sentinel', () => {
     const name = `gap-${randomUUID()}`
     const client = sentinelClient(50)
     // This subscriber comes back slowly, so the trip lands while it is away.
-    const subscriber = sentinelClient(3_000)
+    const subscriber = sentinelClient(4_000)
     const storage = new RedisStorage({ client, subscriber, prefix })
     const notices: Array<StorageNotice & { at: number }> = []
     const stop = storage.subscribe((notice) => notices.push({ ...notice, at: Date.now() }))
