@@ -6,6 +6,7 @@ import { isConfigurationError, isStorageError, isStorageTimeoutError } from '@br
 import type { StorageNotice, StatusRecord, StorageError } from '@breaker/core'
 import { RedisStorage, circuitKeys } from '@breaker/storage-redis'
 import type { Redis } from 'ioredis'
+import { keySlot } from '../src/slot.js'
 import { connect } from './helpers/client.js'
 import { startRedisServer } from './helpers/redis-server.mjs'
 
@@ -378,6 +379,23 @@ describe('RedisStorage failures', () => {
     expect(errors.length).toBeGreaterThan(0)
     await s.close()
     client.disconnect()
+  })
+})
+
+describe('RedisStorage readiness and slots', () => {
+  it('is not ready() until its client has connected', async () => {
+    const client = connect(server, { lazyConnect: true })
+    const s = new RedisStorage({ client, subscriber: connect(server) })
+    opened.push({ storage: s, client })
+    expect(s.ready()).toBe(false)
+    await client.connect()
+    expect(s.ready()).toBe(true)
+  })
+
+  it('groups work by the same Cluster slot as Redis computes', () => {
+    for (const key of ['breaker:{payments}:status', 'plain', '{}x', 'a{b}c{d}', '{ü→😀}:counts', `p:{${randomUUID()}}:counts`]) {
+      expect(keySlot(key)).toBe(calculateSlot(key))
+    }
   })
 })
 
