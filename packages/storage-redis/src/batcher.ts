@@ -1,18 +1,11 @@
 import { decodeCount } from '@breaker/core/kit'
 import type { StorageError, WindowCounts } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
-import { timeoutError, toStorageError } from './errors.js'
+import { timeoutError } from './errors.js'
 import { BATCH, evalScript } from './scripts.js'
 import { keySlot } from './slot.js'
-
-/** One caller waiting for its part of a batch. */
-interface Waiter<T> {
-  readonly operation: string
-  readonly since: number
-  readonly resolve: (value: T) => void
-  readonly reject: (error: StorageError) => void
-  done: boolean
-}
+import { fail, rejectAll, settle, waiter } from './waiters.js'
+import type { Waiter } from './waiters.js'
 
 /** Outcomes to add to one circuit's counters, and the windows callers want summed after. */
 interface CountOp {
@@ -280,31 +273,10 @@ export class Batcher {
   }
 }
 
-function waiter<T>(operation: string, resolve: (value: T) => void, reject: (error: StorageError) => void): Waiter<T> {
-  return { operation, since: performance.now(), resolve, reject, done: false }
-}
-
 function* waitersOf(op: Op): Iterable<Waiter<never>> {
   if (op.kind === 'r') yield* op.readers as Array<Waiter<never>>
   else {
     yield* op.writers as Array<Waiter<never>>
     for (const waiters of op.windows.values()) yield* waiters as Array<Waiter<never>>
   }
-}
-
-function settle<T>(w: Waiter<T>, value: T): void {
-  if (w.done) return
-  w.done = true
-  w.resolve(value)
-}
-
-function fail(w: Waiter<never> | Waiter<unknown>, error: unknown, circuit: string): void {
-  if (w.done) return
-  w.done = true
-  w.reject(toStorageError(error, w.operation, circuit))
-}
-
-function rejectAll(waiters: ReadonlyArray<Waiter<never> | Waiter<unknown>>, circuit: string, message: unknown): void {
-  const error = new Error(typeof message === 'string' ? message : `unexpected script answer: ${String(message)}`)
-  for (const w of waiters) fail(w, error, circuit)
 }
