@@ -1,5 +1,5 @@
 import { decodeCount } from '@breaker/core/kit'
-import type { StorageError, WindowCounts } from '@breaker/core'
+import type { WindowCounts } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
 import { timeoutError } from './errors.js'
 import { BATCH, evalScript } from './scripts.js'
