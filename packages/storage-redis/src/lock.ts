@@ -1,17 +1,15 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigurationError } from '@breaker/core'
 import type { TransitionMessage } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
+import { checkClient, checkPrefix, milliseconds } from './checks.js'
 import { guard, timeoutError } from './errors.js'
 import { circuitKeys } from './keys.js'
-
-const SCOPE = '@breaker/storage-redis'
+import { evalScript, luaScript } from './scripts.js'
 
 // Deletes the lock only while it still holds our token: a lock that lapsed and was taken by
 // another instance is theirs, and must survive our late release.
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
-const RELEASE_SHA = createHash('sha1').update(RELEASE).digest('hex')
+const RELEASE = luaScript('lock.release', `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, false)
 
 /** Options of {@link redisLock}. */
 export interface RedisLockOptions {
@@ -45,14 +43,6 @@ export interface RedisLock {
   readonly beforeTransition: (event: TransitionMessage) => Promise<LockRelease>
 }
 
-function positive(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigurationError(option, 'must be a positive number of milliseconds', value, SCOPE)
-  }
-  return value
-}
-
 /**
  * Builds a lock helper on `client`: SET NX PX with a random token per holder, released by a
  * compare-and-delete, acquisition bounded by `wait`.
@@ -63,26 +53,17 @@ function positive(option: string, value: number | undefined, fallback: number): 
  * @throws ConfigurationError on a bad option.
  */
 export function redisLock(client: Redis | Cluster, options: RedisLockOptions = {}): RedisLock {
-  if (typeof client !== 'object' || client === null || typeof (client as { set?: unknown }).set !== 'function') {
-    throw new ConfigurationError('client', 'must be an ioredis Redis or Cluster client', client, SCOPE)
-  }
-  const prefix = options.prefix ?? 'breaker'
-  if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
-    throw new ConfigurationError('prefix', 'must be a non-empty string without { or }', prefix, SCOPE)
-  }
-  const ttl = Math.ceil(positive('ttl', options.ttl, 5_000))
-  const wait = positive('wait', options.wait, 1_000)
-  const retryDelay = positive('retryDelay', options.retryDelay, 25)
+  checkClient('client', client)
+  const prefix = checkPrefix(options.prefix)
+  const ttl = Math.ceil(milliseconds('ttl', options.ttl, 5_000))
+  const wait = milliseconds('wait', options.wait, 1_000)
+  const retryDelay = milliseconds('retryDelay', options.retryDelay, 25)
 
   const release = (key: string, token: string, circuit: string): LockRelease => {
     let done: Promise<void> | undefined
     return () =>
       (done ??= guard(
-        () =>
-          client.evalsha(RELEASE_SHA, 1, key, token).catch((error: unknown) => {
-            if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(RELEASE, 1, key, token)
-            throw error
-          }),
+        () => evalScript(client, RELEASE, [key], [token]),
         'lock.release',
         circuit,
         wait,

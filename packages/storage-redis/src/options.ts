@@ -2,8 +2,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { CHANNELS, ConfigurationError } from '@breaker/core'
 import type { StorageError, StorageErrorMessage } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
-
-const SCOPE = '@breaker/storage-redis'
+import { SCOPE, checkClient, checkPrefix, milliseconds } from './checks.js'
 
 /** Options of `new RedisStorage(options)`. */
 export interface RedisStorageOptions {
@@ -27,13 +26,11 @@ export interface RedisStorageOptions {
    */
   readonly subscriber?: Redis | Cluster
   /**
-   * Answer `getStatus` from a local mirror of the statuses this process has read or been pushed,
-   * while the subscriber connection is up — no round trip. A peer's transition reaches the mirror
-   * as fast as pub/sub delivers it (well under a millisecond on a LAN), so a read may trail a
-   * peer's write by that much. Default true: an uncached call costs one round trip instead of
-   * two. `false` makes every `getStatus` ask Redis.
+   * Most batches of outcome writes and reads in flight at once (default 4). Everything queued in
+   * one tick goes out as one script call; past this bound, new work waits in the next batch, where
+   * writes to one circuit merge into one increment, so a slow Redis makes work wait, not pile up.
    */
-  readonly mirrorStatus?: boolean
+  readonly maxInFlight?: number
   /**
    * Receives failures no caller can be told of (subscriber connection, bad messages, throwing
    * listeners). Default: published on core's `breaker:storage:error` diagnostics channel.
@@ -49,26 +46,14 @@ export interface ResolvedOptions {
   readonly retentionMs: number
   readonly timeout: number
   readonly subscriber: Redis | Cluster | undefined
-  readonly mirrorStatus: boolean
+  readonly maxInFlight: number
   readonly onError: (error: StorageError) => void
-}
-
-function positive(option: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ConfigurationError(option, `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds`, value, SCOPE)
-  }
-  return value
-}
-
-function isClient(value: unknown): value is Redis | Cluster {
-  return typeof value === 'object' && value !== null && typeof (value as { evalsha?: unknown }).evalsha === 'function'
 }
 
 const storageErrors = diagnostics.channel(CHANNELS.storageError)
 
 /** Default `onError`: the error goes to core's `breaker:storage:error` channel, where telemetry listens. */
-function publishStorageError(error: StorageError): void {
+export function publishStorageError(error: StorageError): void {
   if (!storageErrors.hasSubscribers) return
   const message: StorageErrorMessage = { circuit: error.circuit ?? '', storage: error.storage, operation: error.operation, error }
   storageErrors.publish(message)
@@ -80,24 +65,31 @@ function publishStorageError(error: StorageError): void {
  */
 export function resolveOptions(options: RedisStorageOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object', options, SCOPE)
-  if (!isClient(options.client)) throw new ConfigurationError('client', 'must be an ioredis Redis or Cluster client', options.client, SCOPE)
-  if (options.subscriber !== undefined && !isClient(options.subscriber)) {
-    throw new ConfigurationError('subscriber', 'must be an ioredis Redis or Cluster client', options.subscriber, SCOPE)
+  if ('mirrorStatus' in options) {
+    throw new ConfigurationError(
+      'mirrorStatus',
+      "was removed: the circuit's stateCacheTtl is the only status cache, kept fresh by pub/sub pushes and resync notices",
+      (options as { mirrorStatus?: unknown }).mirrorStatus,
+      SCOPE,
+    )
   }
-  const prefix = options.prefix ?? 'breaker'
-  if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
-    throw new ConfigurationError('prefix', 'must be a non-empty string without { or }', prefix, SCOPE)
-  }
-  const bucketMs = positive('bucketMs', options.bucketMs, 1_000)
+  const client = checkClient('client', options.client)
+  const subscriber = options.subscriber === undefined ? undefined : checkClient('subscriber', options.subscriber)
+  const prefix = checkPrefix(options.prefix)
+  const bucketMs = milliseconds('bucketMs', options.bucketMs, 1_000)
   if (!Number.isInteger(bucketMs)) throw new ConfigurationError('bucketMs', 'must be a whole number of milliseconds', bucketMs, SCOPE)
+  const maxInFlight = options.maxInFlight ?? 4
+  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) {
+    throw new ConfigurationError('maxInFlight', 'must be a whole number >= 1', maxInFlight, SCOPE)
+  }
   return {
-    client: options.client,
+    client,
     prefix,
     bucketMs,
-    retentionMs: positive('retentionMs', options.retentionMs, 3_600_000),
-    timeout: positive('timeout', options.timeout, 1_000, true),
-    subscriber: options.subscriber,
-    mirrorStatus: options.mirrorStatus ?? true,
+    retentionMs: milliseconds('retentionMs', options.retentionMs, 3_600_000),
+    timeout: milliseconds('timeout', options.timeout, 1_000, true),
+    subscriber,
+    maxInFlight,
     onError: options.onError ?? publishStorageError,
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { reportCorrupt } from '@breaker/core/kit'
 import type {
   Outcome,
   ProbeLease,
@@ -6,20 +7,23 @@ import type {
   StatusRecord,
   Storage,
   StorageCapabilities,
+  StorageError,
   WindowCounts,
 } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
+import { Batcher } from './batcher.js'
 import { clearPrefix } from './clear-all.js'
-import { guard, STORAGE_NAME } from './errors.js'
+import { guard, STORAGE_NAME, toStorageError } from './errors.js'
 import { circuitKeys, statusChannel } from './keys.js'
 import type { CircuitKeys } from './keys.js'
-import { resolveOptions } from './options.js'
+import { publishStorageError, resolveOptions } from './options.js'
 import type { RedisStorageOptions, ResolvedOptions } from './options.js'
-import { ACQUIRE_PROBE, CAS_STATUS, CLEAR, COUNTS, INCREMENT, RECORD, SET_STATUS } from './scripts.js'
+import { ACQUIRE_PROBE, CAS_STATUS, CLEAR, SET_STATUS, evalScript } from './scripts.js'
 import type { LuaScript } from './scripts.js'
-import { decodeStatus, encodeMessage, encodeStatus } from './status-codec.js'
+import { decodeStatusFields, encodeMessage, encodeStatus } from './status-codec.js'
 import { StatusSubscription } from './subscription.js'
 
+// No `maxNameBytes`: Redis keys may be up to 512 MB, so Redis imposes no limit worth declaring.
 const CAPABILITIES: StorageCapabilities = Object.freeze({
   scope: 'cluster',
   atomic: true,
@@ -28,19 +32,12 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   subscribe: true,
 })
 
-/** The status that rode along with a record reply; `undefined` (mirror left alone) when it is not one of ours. */
-function decodeOrSkip(fields: unknown[]): StatusRecord | null | undefined {
-  try {
-    return decodeStatus(fields)
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Circuit storage on Redis through ioredis, shared by every instance that uses the same
- * server (or Cluster) and prefix. Each write-and-count is one EVALSHA of a Lua script, so it
- * is atomic and costs one round trip; windows and lease expiry use the server's clock.
+ * server (or Cluster) and prefix. Counter writes and reads and status reads queued in one tick
+ * go out as one script call, atomic, on the server's clock; status writes are compare-and-set
+ * scripts that publish on the status channel. It caches no status: the circuit's
+ * `stateCacheTtl` is the only cache, kept fresh by pushes and resync notices.
  *
  * @example
  * const storage = new RedisStorage({ client: new Redis(process.env.REDIS_URL) })
@@ -51,6 +48,7 @@ export class RedisStorage implements Storage {
   private readonly options: ResolvedOptions
   private readonly channel: string
   private readonly subscription: StatusSubscription
+  private readonly batcher: Batcher
   // Key strings are built once per circuit name; circuits are few and long-lived.
   private readonly keyCache = new Map<string, CircuitKeys>()
 
@@ -58,17 +56,22 @@ export class RedisStorage implements Storage {
   constructor(options: RedisStorageOptions) {
     this.options = resolveOptions(options)
     this.channel = statusChannel(this.options.prefix)
+    this.batcher = new Batcher({
+      client: this.options.client,
+      bucketMs: this.options.bucketMs,
+      timeout: this.options.timeout,
+      maxInFlight: this.options.maxInFlight,
+      onCorrupt: (problem, value, circuit) => this.corrupt(problem, value, circuit, 'record'),
+    })
     this.subscription = new StatusSubscription({
       client: this.options.client,
       subscriber: this.options.subscriber,
       channel: this.channel,
-      mirror: this.options.mirrorStatus,
-      onError: this.options.onError,
+      onError: (error, operation, circuit) => this.report(toStorageError(error, operation, circuit)),
+      onCorrupt: (problem, raw, circuit) => this.corrupt(problem, raw, circuit ?? '', 'subscribe'),
     })
-    // Subscribed from the start: every circuit listens anyway, the mirror needs it, and a write
-    // made while subscribed resolves only once its own message is back (so no listener added
-    // after it hears of it late — which on a Cluster, where messages cross the cluster bus,
-    // could otherwise happen).
+    // Subscribed from the start: every circuit with a cache listens, and the first status write
+    // waits for the channel so that this process's own listeners hear of it.
     this.subscription.start()
   }
 
@@ -77,70 +80,37 @@ export class RedisStorage implements Storage {
     return this.options.client
   }
 
-  getStatus(circuit: string): StatusRecord | null | Promise<StatusRecord | null> {
-    const mirrored = this.subscription.mirrored(circuit)
-    if (mirrored !== undefined) return mirrored
-    const key = this.keys(circuit).status
-    const ticket = this.subscription.ticket()
-    // Decoding happens inside the guard, so a corrupt hash is a StorageError like any other failure.
-    const read = () => this.options.client.hmget(key, 's', 'o', 'e', 'u').then(decodeStatus)
-    return guard(read, 'getStatus', circuit, this.options.timeout).then((record) => {
-      this.subscription.saw(circuit, record)
-      this.subscription.observe(circuit, record, ticket)
-      return record
+  /** False while the client is still connecting or reconnecting: a fallback chain skips it without counting a failure. */
+  ready(): boolean {
+    return this.options.client.status === 'ready'
+  }
+
+  /** The stored status, validated: a hash that is not a valid status is reported and read as absent. */
+  getStatus(circuit: string): Promise<StatusRecord | null> {
+    return this.batcher.readStatus(circuit, this.keys(circuit).status).then((fields) => {
+      const decoded = decodeStatusFields(fields)
+      if (decoded === null) return null
+      if ('record' in decoded) return decoded.record
+      this.corrupt(decoded.corrupt, fields, circuit, 'getStatus')
+      return null
     })
   }
 
   async setStatus(circuit: string, record: StatusRecord): Promise<void> {
-    const n = await this.beforeWrite(circuit)
-    try {
-      await this.run(SET_STATUS, 'setStatus', circuit, [this.keys(circuit).status], [
-        ...encodeStatus(record),
-        this.channel,
-        this.message(circuit, record, n),
-      ])
-    } catch (error) {
-      this.subscription.settled(circuit, n)
-      throw error
-    }
-    await this.subscription.echo(n, this.options.timeout || 1_000)
+    await this.published(SET_STATUS, 'setStatus', circuit, [this.keys(circuit).status], encodeStatus(record), record)
   }
 
   async compareAndSetStatus(circuit: string, expectedEpoch: number, record: StatusRecord): Promise<boolean> {
-    const n = await this.beforeWrite(circuit)
-    let reply: unknown[]
-    try {
-      reply = (await this.run(CAS_STATUS, 'compareAndSetStatus', circuit, [this.keys(circuit).status], [
-        expectedEpoch,
-        ...encodeStatus(record),
-        this.channel,
-        this.message(circuit, record, n),
-      ])) as unknown[]
-    } catch (error) {
-      this.subscription.settled(circuit, n)
-      throw error
-    }
-    const won = reply[0] === 1
-    // A lost CAS published nothing, so no message of ours is on its way; the status that beat
-    // it came back in the reply, and the mirror must not answer anything older.
-    if (!won) {
-      this.subscription.settled(circuit, n)
-      try {
-        this.subscription.saw(circuit, decodeStatus(reply.slice(1)))
-      } catch {
-        // A corrupt winner's record: nothing to learn from it; the next read reports it.
-      }
-    }
-    else await this.subscription.echo(n, this.options.timeout || 1_000)
-    return won
+    const keys = [this.keys(circuit).status]
+    return (await this.published(CAS_STATUS, 'compareAndSetStatus', circuit, keys, [expectedEpoch, ...encodeStatus(record)], record)) === 1
   }
 
-  async recordSuccess(circuit: string, _durationMs: number): Promise<void> {
-    await this.increment(circuit, 0, 1, 'recordSuccess')
+  recordSuccess(circuit: string, _durationMs: number): Promise<void> {
+    return this.batcher.increment(circuit, this.keys(circuit).counts, 0, 1, this.options.retentionMs, 'recordSuccess')
   }
 
-  async recordFailure(circuit: string, _durationMs: number): Promise<void> {
-    await this.increment(circuit, 1, 0, 'recordFailure')
+  recordFailure(circuit: string, _durationMs: number): Promise<void> {
+    return this.batcher.increment(circuit, this.keys(circuit).counts, 1, 0, this.options.retentionMs, 'recordFailure')
   }
 
   async successCount(circuit: string, windowMs: number): Promise<number> {
@@ -152,17 +122,17 @@ export class RedisStorage implements Storage {
   }
 
   /**
-   * Counts one outcome and answers the window's counts: one EVALSHA. Buckets older than the
-   * window are deleted on the way, so the hash it sums stays the size of the window.
+   * Counts one outcome and answers the window's counts, in the same trip as everything else
+   * queued this tick. Buckets older than the window are deleted when a new bucket starts.
    */
   record(circuit: string, outcome: Outcome, _durationMs: number, windowMs: number): Promise<WindowCounts> {
     const failure = outcome === 'failure' ? 1 : 0
-    return this.write(circuit, failure, 1 - failure, windowMs, 'record')
+    return this.batcher.count(circuit, this.keys(circuit).counts, failure, 1 - failure, windowMs, windowMs, 'record')
   }
 
-  /** Counts a batch of outcomes and answers the window's counts: one EVALSHA. */
+  /** Counts a batch of outcomes and answers the window's counts; batches of many circuits share one trip. */
   recordBatch(circuit: string, batch: WindowCounts, windowMs: number): Promise<WindowCounts> {
-    return this.write(circuit, batch.failures, batch.successes, windowMs, 'recordBatch')
+    return this.batcher.count(circuit, this.keys(circuit).counts, batch.failures, batch.successes, windowMs, windowMs, 'recordBatch')
   }
 
   async acquireProbe(circuit: string, max: number, ttlMs: number): Promise<ProbeLease | null> {
@@ -181,30 +151,31 @@ export class RedisStorage implements Storage {
     }
   }
 
-  /** Hears every status write under this prefix, from any instance, over a dedicated pub/sub connection. */
+  /**
+   * Hears every status write under this prefix, from any instance, over a dedicated pub/sub
+   * connection; and a resync notice whenever writes may have been missed (the connection
+   * dropped, came back, or a Cluster moved it to another node) or a status was cleared.
+   */
   subscribe(listener: StatusListener): () => void {
     return this.subscription.add(listener)
   }
 
   async clear(circuit: string): Promise<void> {
     const keys = this.keys(circuit)
-    const n = await this.beforeWrite(circuit)
-    try {
-      await this.run(CLEAR, 'clear', circuit, [keys.status, keys.counts, keys.leases], [this.channel, this.message(circuit, null, n)])
-    } catch (error) {
-      this.subscription.settled(circuit, n)
-      throw error
-    }
-    await this.subscription.echo(n, this.options.timeout || 1_000)
+    // Outcomes queued before the clear would be erased by it; sent after it, they would come back.
+    this.batcher.drop([keys.counts])
+    await this.published(CLEAR, 'clear', circuit, [keys.status, keys.counts, keys.leases], [], null)
   }
 
   /** Deletes this prefix's circuit keys only, found with SCAN (never KEYS, never FLUSH). */
   async clearAll(): Promise<void> {
     const { client, prefix } = this.options
+    this.batcher.drop()
     // SCAN walks the whole keyspace, so it gets a deadline proportional to work, not the per-call one.
     await guard(() => clearPrefix(client, prefix), 'clearAll', undefined, 0)
     await guard(() => client.publish(this.channel, encodeMessage({ all: true })), 'clearAll', undefined, this.options.timeout)
-    this.subscription.forget()
+    // Our own listeners re-read now, whether or not the message comes back.
+    this.subscription.resync()
   }
 
   /** Closes the subscriber connection if the storage opened it (call it when done). Your client stays open. */
@@ -213,18 +184,34 @@ export class RedisStorage implements Storage {
   }
 
   /**
-   * Before a status write: our own listeners must hear of it, so a SUBSCRIBE still in flight is
-   * awaited (bounded by the timeout); and the mirror forgets the circuit until the write's own
-   * message comes back.
+   * Runs a script that writes a status and publishes it (`args`, then channel and message). It
+   * waits (bounded) for the first SUBSCRIBE before, and for its own message after, so that this
+   * process's listeners have heard of the write when it resolves. Answers the script's reply.
    */
-  private async beforeWrite(circuit: string): Promise<number> {
-    const ready = this.subscription.ready()
-    if (ready) await guard(() => ready, 'subscribe', circuit, this.options.timeout).catch(() => {})
-    return this.subscription.writing(circuit)
-  }
-
-  private message(circuit: string, record: StatusRecord | null, n: number): string {
-    return encodeMessage({ c: circuit, r: record, i: this.subscription.origin, n })
+  private async published(
+    script: LuaScript,
+    operation: string,
+    circuit: string,
+    keys: string[],
+    args: ReadonlyArray<string | number>,
+    record: StatusRecord | null,
+  ): Promise<unknown> {
+    const first = this.subscription.whenSubscribed()
+    if (first && !this.subscription.live) await guard(() => first, 'subscribe', circuit, this.options.timeout).catch(() => {})
+    const n = this.subscription.nextSequence()
+    const message = encodeMessage({ c: circuit, r: record, i: this.subscription.origin, n })
+    const echo = this.subscription.echo(n, this.options.timeout || 1_000)
+    let reply: unknown
+    try {
+      reply = await this.run(script, operation, circuit, keys, [...args, this.channel, message])
+    } catch (error) {
+      this.subscription.settled(n)
+      throw error
+    }
+    // A lost compare-and-set published nothing.
+    if (reply === 0) this.subscription.settled(n)
+    await echo
+    return reply
   }
 
   private keys(circuit: string): CircuitKeys {
@@ -237,47 +224,26 @@ export class RedisStorage implements Storage {
     return keys
   }
 
-  private async increment(circuit: string, failures: number, successes: number, operation: string): Promise<void> {
-    const { bucketMs, retentionMs } = this.options
-    await this.run(INCREMENT, operation, circuit, [this.keys(circuit).counts], [failures, successes, bucketMs, retentionMs])
+  private counts(circuit: string, windowMs: number, operation: string): Promise<WindowCounts> {
+    const keep = Math.max(windowMs, this.options.retentionMs)
+    return this.batcher.count(circuit, this.keys(circuit).counts, 0, 0, keep, windowMs, operation)
   }
 
-  private async write(circuit: string, failures: number, successes: number, windowMs: number, operation: string): Promise<WindowCounts> {
-    const keys = this.keys(circuit)
-    const ticket = this.subscription.ticket()
-    const reply = (await this.run(RECORD, operation, circuit, [keys.counts, keys.status], [
-      failures,
-      successes,
-      windowMs,
-      this.options.bucketMs,
-      windowMs,
-    ])) as unknown[]
-    // The status rides along in the same reply; with `mirrorStatus` it refreshes the mirror, so
-    // the next getStatus of a busy circuit costs no trip.
-    const status = decodeOrSkip(reply.slice(3))
-    if (status !== undefined) this.subscription.observe(circuit, status, ticket)
-    return { failures: Number(reply[0]), successes: Number(reply[1]) }
-  }
-
-  private async counts(circuit: string, windowMs: number, operation: string): Promise<WindowCounts> {
-    const reply = (await this.run(COUNTS, operation, circuit, [this.keys(circuit).counts], [windowMs, this.options.bucketMs])) as number[]
-    return { failures: Number(reply[0]), successes: Number(reply[1]) }
-  }
-
-  /** EVALSHA, and on NOSCRIPT (a restarted or failed-over server) EVAL, which also reloads it. */
   private run(script: LuaScript, operation: string, circuit: string | undefined, keys: string[], args: Array<string | number>): Promise<unknown> {
-    const client = this.options.client
-    return guard(
-      () =>
-        client.evalsha(script.sha, script.keys, ...keys, ...args).catch((error: unknown) => {
-          if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-            return client.eval(script.source, script.keys, ...keys, ...args)
-          }
-          throw error
-        }),
-      operation,
-      circuit,
-      this.options.timeout,
-    )
+    return guard(() => evalScript(this.options.client, script, keys, args), operation, circuit, this.options.timeout)
+  }
+
+  /** A stored value that is not ours: reported on `breaker:storage:error` (and to a custom `onError`), read as absent. */
+  private corrupt(problem: string, value: unknown, circuit: string, operation: string): void {
+    const error = reportCorrupt({ storage: STORAGE_NAME, circuit, operation }, problem, value)
+    if (this.options.onError !== publishStorageError) this.report(error)
+  }
+
+  private report(error: StorageError): void {
+    try {
+      this.options.onError(error)
+    } catch {
+      // The error reporter itself must not crash the process.
+    }
   }
 }

@@ -1,139 +1,189 @@
 import { createHash } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
 
 /** A Lua script with its SHA1, as EVALSHA wants it. */
 export interface LuaScript {
   readonly name: string
   readonly source: string
   readonly sha: string
-  readonly keys: number
 }
 
-function script(name: string, keys: number, body: string): LuaScript {
+/** A script as it is written; `timed` ones start with the server's time in `now` (epoch ms). */
+export function luaScript(name: string, body: string, timed = true): LuaScript {
   // Server time, not the client's: instances with skewed clocks agree on every window and
   // lease expiry. Scripts are replicated by effects (Redis >= 5), so TIME is allowed here.
-  const source = `local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n${body}`
-  return { name, source, keys, sha: createHash('sha1').update(source).digest('hex') }
+  const source = timed
+    ? `local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n${body}`
+    : body
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
-// Sums the bucket counters of the window and deletes buckets older than the retention.
-// Buckets are `floor(now / bucketMs)`; the window covers the newest ceil(window / bucket)
-// buckets, so a count never includes an outcome older than the window.
-const SUM = `
-local function sum(key, window, bucket, keepMs, trim)
-  local idx = math.floor(now / bucket)
-  local first = idx - math.ceil(window / bucket) + 1
-  local keep = idx - math.ceil(math.max(keepMs, window) / bucket) + 1
-  local all = redis.call('HGETALL', key)
-  local f, s = 0, 0
-  for i = 1, #all, 2 do
-    local field = all[i]
-    local b = tonumber(string.sub(field, 2))
-    if b == nil or b < keep then
-      if trim then redis.call('HDEL', key, field) end
-    elseif b >= first and b <= idx then
-      if string.byte(field, 1) == 102 then f = f + tonumber(all[i + 1]) else s = s + tonumber(all[i + 1]) end
-    end
-  end
-  return f, s
+/**
+ * EVALSHA, and on NOSCRIPT (a restarted or failed-over server, `SCRIPT FLUSH`) EVAL, which
+ * also loads the script again. The one place that knows this dance, for the storage and the lock.
+ */
+export function evalScript(client: Redis | Cluster, script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  return client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, keys.length, ...keys, ...args)
+    throw error
+  })
+}
+
+// The largest count kept (2^53 - 1); sums saturate there, as the kit's MAX_COUNT says.
+const COUNT_HELPERS = `
+local MAX = 9007199254740991
+local function count(v)
+  local n = tonumber(v)
+  if n == nil or n ~= n or n < 0 then return 0 end
+  if n > MAX then return MAX end
+  return math.floor(n)
 end
 `
 
 /**
- * KEYS: counts, status. ARGV: failures to add, successes to add, windowMs, bucketMs, retentionMs.
- * Answers `{ failures, successes, now, status, openedAt, epoch, updatedAt }` — the status rides
- * along so a caller can refresh its view of the circuit in the same trip.
+ * Everything queued in one tick, in one trip. KEYS: one key per operation. ARGV[1]: bucketMs;
+ * then per operation its kind and arguments:
+ * - `r` (KEYS[k] is a status hash): answers `ok, s, o, e, u` (absent fields are nil);
+ * - `c addF addS keepMs n w1..wn` (KEYS[k] is a counter hash): adds to the current bucket,
+ *   answers `ok, f1, s1, …, fn, sn` summed over each window `w` (ms).
+ * `ok` is 1, or the error text of that one operation (a key of the wrong type, say), so one bad
+ * key fails only its own circuit. Old buckets are trimmed and the key's expiry pushed past
+ * `keepMs` when a write opens a new bucket (once per bucket, not once per call); a stored count
+ * that is not a number counts as 0.
  */
-export const RECORD = script(
-  'record',
-  2,
-  `${SUM}
-local bucket = tonumber(ARGV[4])
+export const BATCH = luaScript(
+  'batch',
+  `${COUNT_HELPERS}
+local bucket = tonumber(ARGV[1])
 local idx = math.floor(now / bucket)
-local addF = tonumber(ARGV[1])
-local addS = tonumber(ARGV[2])
-if addF > 0 then redis.call('HINCRBY', KEYS[1], 'f' .. idx, addF) end
-if addS > 0 then redis.call('HINCRBY', KEYS[1], 's' .. idx, addS) end
-local window = tonumber(ARGV[3])
-local keepMs = math.max(tonumber(ARGV[5]), window)
-local f, s = sum(KEYS[1], window, bucket, keepMs, true)
--- Every write pushes the expiry forward, so an idle circuit's counters vanish on their own.
-redis.call('PEXPIRE', KEYS[1], keepMs + bucket)
-local st = redis.call('HMGET', KEYS[2], 's', 'o', 'e', 'u')
-return { f, s, now, st[1], st[2], st[3], st[4] }
+local out = {}
+local a = 2
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  if ARGV[a] == 'r' then
+    a = a + 1
+    local st = redis.pcall('HMGET', key, 's', 'o', 'e', 'u')
+    if st.err then
+      out[#out + 1] = st.err
+      for i = 1, 4 do out[#out + 1] = false end
+    else
+      out[#out + 1] = 1
+      for i = 1, 4 do out[#out + 1] = st[i] end
+    end
+  else
+    local addF, addS, keepMs, n = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+    local windows = {}
+    for i = 1, n do windows[i] = tonumber(ARGV[a + 4 + i]) end
+    a = a + 5 + n
+    local err = nil
+    local fresh = false
+    if addF > 0 then
+      local v = redis.pcall('HINCRBY', key, 'f' .. idx, addF)
+      if type(v) == 'table' then err = v.err elseif v == addF then fresh = true end
+    end
+    if err == nil and addS > 0 then
+      local v = redis.pcall('HINCRBY', key, 's' .. idx, addS)
+      if type(v) == 'table' then err = v.err elseif v == addS then fresh = true end
+    end
+    -- Trimming costs a walk of the hash: a summing write pays it on each new bucket; a bare
+    -- increment only once the hash holds 3 times what its retention explains (amortized O(1)).
+    local trim = false
+    if err == nil and fresh then
+      trim = n > 0 or redis.call('HLEN', key) > 3 * (math.ceil(keepMs / bucket) + 1)
+    end
+    local all = {}
+    if err == nil and (n > 0 or trim) then
+      all = redis.pcall('HGETALL', key)
+      if all.err then err = all.err; all = {} end
+    end
+    if err ~= nil then
+      out[#out + 1] = err
+      for i = 1, 2 * n do out[#out + 1] = 0 end
+    else
+      local keep = idx - math.ceil(keepMs / bucket) + 1
+      local f, s = {}, {}
+      for i = 1, n do f[i] = 0; s[i] = 0 end
+      for j = 1, #all, 2 do
+        local field = all[j]
+        local b = tonumber(string.sub(field, 2))
+        if b == nil or b < keep then
+          if trim then redis.call('HDEL', key, field) end
+        else
+          local v = count(all[j + 1])
+          local isF = string.byte(field, 1) == 102
+          for i = 1, n do
+            if b <= idx and b > idx - math.ceil(windows[i] / bucket) then
+              if isF then f[i] = math.min(MAX, f[i] + v) else s[i] = math.min(MAX, s[i] + v) end
+            end
+          end
+        end
+      end
+      -- Every new bucket pushes the expiry forward, so an idle circuit's counters vanish.
+      if fresh then redis.call('PEXPIRE', key, keepMs + bucket) end
+      out[#out + 1] = 1
+      for i = 1, n do out[#out + 1] = f[i]; out[#out + 1] = s[i] end
+    end
+  end
+end
+return out
 `,
 )
 
-/**
- * KEYS: counts. ARGV: failures to add, successes to add, bucketMs, retentionMs. Counts without
- * summing: a hash field per bucket is O(1) to bump. Old buckets are trimmed only once the hash
- * holds half again as many fields as the retention can explain, so the O(fields) trim is paid
- * once per many writes, and the hash stays bounded.
- */
-export const INCREMENT = script(
-  'increment',
-  1,
-  `${SUM}
-local bucket = tonumber(ARGV[3])
-local keepMs = tonumber(ARGV[4])
-local idx = math.floor(now / bucket)
-if tonumber(ARGV[1]) > 0 then redis.call('HINCRBY', KEYS[1], 'f' .. idx, ARGV[1]) end
-if tonumber(ARGV[2]) > 0 then redis.call('HINCRBY', KEYS[1], 's' .. idx, ARGV[2]) end
-local limit = 3 * (math.ceil(keepMs / bucket) + 1)
-if redis.call('HLEN', KEYS[1]) > limit then sum(KEYS[1], bucket, bucket, keepMs, true) end
-redis.call('PEXPIRE', KEYS[1], keepMs + bucket)
-return 1
-`,
-)
-
-/** KEYS: counts. ARGV: windowMs, bucketMs. Answers `{ failures, successes, now }`; writes nothing. */
-export const COUNTS = script(
-  'counts',
-  1,
-  `${SUM}
-local f, s = sum(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 0, false)
-return { f, s, now }
-`,
-)
+// The epoch of a stored status hash as the JavaScript decoder would read it: a hash that is not a
+// valid status is corrupt, read as absent, so its epoch is 0 here too — otherwise a circuit that
+// reads "absent" could never win the compare-and-set that replaces the corrupt record.
+const STORED_EPOCH = `
+local function storedEpoch(key)
+  local st = redis.call('HMGET', key, 's', 'o', 'e', 'u')
+  local s, o, e, u = st[1], st[2], st[3], st[4]
+  if s ~= 'closed' and s ~= 'open' and s ~= 'half_open' then return 0 end
+  if type(e) ~= 'string' or not (e == '0' or string.match(e, '^[1-9]%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$')) then return 0 end
+  local epoch = tonumber(e)
+  if epoch > 9007199254740991 then return 0 end
+  local decimal = '^%d+%.?%d*$'
+  if type(u) ~= 'string' or not string.match(u, decimal) or tonumber(u) > 8640000000000000 then return 0 end
+  if o == false or o == '' then
+    if s ~= 'closed' then return 0 end
+  elseif not string.match(o, decimal) or tonumber(o) > 8640000000000000 then
+    return 0
+  end
+  return epoch
+end
+`
 
 /** KEYS: status. ARGV: status, openedAt ('' = null), epoch, updatedAt, channel, payload. */
-export const SET_STATUS = script(
+export const SET_STATUS = luaScript(
   'setStatus',
-  1,
   `
 redis.call('HSET', KEYS[1], 's', ARGV[1], 'o', ARGV[2], 'e', ARGV[3], 'u', ARGV[4])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 `,
+  false,
 )
 
 /**
  * KEYS: status. ARGV: expectedEpoch, status, openedAt, epoch, updatedAt, channel, payload.
- * Writes only when the stored epoch (0 when absent) equals the expectation; Redis runs one
- * script at a time, so of racing writers exactly one sees its expectation met.
- * Answers `{ 1 }` when written, else `{ 0, status, openedAt, epoch, updatedAt }` (the winner's record).
+ * Writes only when the stored epoch (0 when absent or corrupt) equals the expectation; Redis runs
+ * one script at a time, so of racing writers exactly one sees its expectation met. Answers 1 or 0.
  */
-export const CAS_STATUS = script(
+export const CAS_STATUS = luaScript(
   'compareAndSetStatus',
-  1,
-  `
-local current = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
-if current ~= tonumber(ARGV[1]) then
-  local st = redis.call('HMGET', KEYS[1], 's', 'o', 'e', 'u')
-  return { 0, st[1], st[2], st[3], st[4] }
-end
+  `${STORED_EPOCH}
+if storedEpoch(KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 's', ARGV[2], 'o', ARGV[3], 'e', ARGV[4], 'u', ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
-return { 1 }
+return 1
 `,
+  false,
 )
 
 /**
  * KEYS: leases. ARGV: max, ttlMs, lease id. Drops lapsed leases, then grants one when fewer
  * than `max` remain. Answers `{ 1, expiresAt }` or `{ 0, now }`.
  */
-export const ACQUIRE_PROBE = script(
+export const ACQUIRE_PROBE = luaScript(
   'acquireProbe',
-  1,
   `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return { 0, now } end
@@ -146,15 +196,12 @@ return { 1, now + ttl }
 )
 
 /** KEYS: status, counts, leases. ARGV: channel, payload. Forgets the circuit and tells subscribers. */
-export const CLEAR = script(
+export const CLEAR = luaScript(
   'clear',
-  3,
   `
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 `,
+  false,
 )
-
-/** Every script the storage runs, for `SCRIPT LOAD` ahead of time. */
-export const ALL_SCRIPTS: readonly LuaScript[] = [RECORD, INCREMENT, COUNTS, SET_STATUS, CAS_STATUS, ACQUIRE_PROBE, CLEAR]

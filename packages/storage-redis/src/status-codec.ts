@@ -1,5 +1,6 @@
-import { isCircuitState } from '@breaker/core'
-import type { StatusRecord } from '@breaker/core'
+import { decodeStatus } from '@breaker/core/kit'
+import type { StatusDecoding } from '@breaker/core/kit'
+import type { StatusRecord, StorageNotice } from '@breaker/core'
 
 /** The four hash fields of a stored status, as strings (`openedAt` '' means null). */
 export type StatusFields = readonly [status: string, openedAt: string, epoch: string, updatedAt: string]
@@ -10,24 +11,19 @@ export function encodeStatus(record: StatusRecord): StatusFields {
 }
 
 /**
- * Rebuilds a record from `HMGET s o e u` (any of them may be null when the hash is absent).
- * Answers `null` for an absent status; throws on a hash no writer of ours produced.
+ * Decodes `HMGET s o e u` through core's one validator. Answers `null` when the hash is absent
+ * (every field missing); a hash that is present but not a valid status is `{ corrupt }`.
  */
-export function decodeStatus(fields: ReadonlyArray<unknown>): StatusRecord | null {
-  const [status, openedAt, epoch, updatedAt] = fields.map((value) => (value == null ? null : String(value)))
-  if (status == null) return null
-  if (!isCircuitState(status)) throw new TypeError(`stored status is not a circuit state: ${JSON.stringify(status)}`)
-  return {
-    status,
-    openedAt: openedAt == null || openedAt === '' ? null : Number(openedAt),
-    epoch: Number(epoch ?? 0),
-    updatedAt: Number(updatedAt ?? 0),
-  }
+export function decodeStatusFields(fields: ReadonlyArray<unknown>): StatusDecoding | null {
+  const [status, openedAt, epoch, updatedAt] = fields
+  if (status == null && openedAt == null && epoch == null && updatedAt == null) return null
+  return decodeStatus({ status, openedAt, epoch, updatedAt })
 }
 
 /**
  * A message on the status channel: a write (`r` set), a clear (`r` null) or a clearAll (`all`).
- * `i` and `n` name the writing storage instance and its write sequence number.
+ * `i` and `n` name the writing storage instance and its write's sequence number, so the writer
+ * knows when its own message is back.
  */
 export type ChannelMessage =
   | { readonly c: string; readonly r: StatusRecord | null; readonly i?: string; readonly n?: number }
@@ -38,24 +34,36 @@ export function encodeMessage(message: ChannelMessage): string {
   return JSON.stringify(message)
 }
 
-/** Parses a channel message; throws on anything that is not one. */
-export function decodeMessage(raw: string): ChannelMessage {
-  const value = JSON.parse(raw) as Record<string, unknown>
-  if (value['all'] === true) return { all: true }
-  const circuit = value['c']
-  const record = value['r'] as Record<string, unknown> | null | undefined
-  if (typeof circuit !== 'string' || record === undefined) throw new TypeError(`not a status message: ${raw.slice(0, 200)}`)
-  const origin = typeof value['i'] === 'string' && typeof value['n'] === 'number' ? { i: value['i'], n: value['n'] } : {}
-  if (record === null) return { c: circuit, r: null, ...origin }
-  if (!isCircuitState(record['status'])) throw new TypeError(`not a status message: ${raw.slice(0, 200)}`)
-  return {
-    c: circuit,
-    r: {
-      status: record['status'],
-      openedAt: typeof record['openedAt'] === 'number' ? record['openedAt'] : null,
-      epoch: Number(record['epoch']),
-      updatedAt: Number(record['updatedAt']),
-    },
-    ...origin,
+/**
+ * What a channel message means to listeners: a status change, a resync of one circuit (a
+ * clear) or of all (a clearAll) — or why it is corrupt, with the circuit it names if any.
+ */
+export type MessageDecoding =
+  | { readonly notice: StorageNotice; readonly origin?: string; readonly sequence?: number }
+  | { readonly corrupt: string; readonly circuit?: string }
+
+/** Decodes a raw channel message; never throws, whatever arrives. */
+export function decodeMessage(raw: unknown): MessageDecoding {
+  if (typeof raw !== 'string') return { corrupt: `not a string message: ${typeof raw}` }
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return { corrupt: `not JSON: ${preview(raw)}` }
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { corrupt: `not an object: ${preview(raw)}` }
+  const fields = value as Record<string, unknown>
+  if (fields['all'] === true) return { notice: { resync: true } }
+  const circuit = fields['c']
+  if (typeof circuit !== 'string' || circuit === '') return { corrupt: `names no circuit: ${preview(raw)}` }
+  const origin = typeof fields['i'] === 'string' && typeof fields['n'] === 'number' ? { origin: fields['i'], sequence: fields['n'] } : {}
+  const record = fields['r']
+  if (record === null) return { notice: { resync: true, circuit }, ...origin }
+  const decoded = decodeStatus(record)
+  if ('corrupt' in decoded) return { corrupt: decoded.corrupt, circuit }
+  return { notice: { circuit, record: decoded.record }, ...origin }
+}
+
+function preview(raw: string): string {
+  return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { StatusListener, StatusRecord, StorageError } from '@breaker/core'
+import { StatusListeners } from '@breaker/core/kit'
+import type { StatusListener } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
-import { toStorageError } from './errors.js'
 import { decodeMessage } from './status-codec.js'
 
 /** Options of {@link StatusSubscription}. */
@@ -12,261 +12,251 @@ export interface StatusSubscriptionOptions {
   readonly subscriber: Redis | Cluster | undefined
   /** Channel of status writes. */
   readonly channel: string
-  /** Keep a mirror of the statuses seen, for `getStatus` without a round trip. */
-  readonly mirror: boolean
-  /** Receives errors that have no caller to reject: connection failures, bad messages, throwing listeners. */
-  readonly onError: (error: StorageError) => void
+  /** A failure with no caller to tell (connection, throwing listener), with the circuit concerned if any. */
+  readonly onError: (error: unknown, operation: string, circuit?: string) => void
+  /** A message on the channel that is not one of ours. */
+  readonly onCorrupt: (problem: string, raw: unknown, circuit: string | undefined) => void
 }
 
+/** ioredis's `ClusterSubscriber`: not in its public types, present in ioredis 5 and 6. */
+interface ClusterSubscriberLike {
+  getInstance(): Redis | null
+}
+
+// While a Cluster has no subscriber node to move to, look again this often (ms). It runs only
+// during such a gap, never per call.
+const RETRY_MS = 200
+
 /**
- * The pub/sub side of a RedisStorage: one dedicated connection (a subscribed Redis
- * connection can run nothing else), the listeners, and optionally a mirror of every status
- * this process has seen, kept fresh by the channel.
+ * The pub/sub side of a RedisStorage: one dedicated connection (a subscribed connection can run
+ * nothing else) and the listeners. It keeps no status of its own: it pushes each status write,
+ * and a resync notice whenever pushes may have been missed — when the connection drops, and
+ * again once the channel is subscribed after a (re)connect or after a Redis Cluster moved the
+ * subscriber to another node. After the second notice every circuit re-reads, so a trip made
+ * while the channel was down is seen at once.
  */
 export class StatusSubscription {
-  private readonly listeners = new Set<StatusListener>()
-  private readonly mirror = new Map<string, StatusRecord | null>()
-  private connection: Redis | Cluster | undefined
-  private subscribed = false
-  private subscribing: Promise<void> | undefined
-  // Bumped by every invalidation. A read fills the mirror only if no invalidation happened
-  // while it was in flight, so a late reply can never overwrite what the channel said since.
-  private generation = 0
-  // Our own status writes whose message has not come back yet: circuit → their sequence numbers.
-  // The mirror is not trusted for such a circuit, since older messages may still be arriving.
-  private readonly pending = new Map<string, Set<number>>()
-  // The newest epoch the server itself has shown us per circuit (a read, a lost compare-and-set).
-  // Pub/sub messages travel on another connection than replies, so an older message can still
-  // arrive after such a reply; the mirror answers nothing older than this floor.
-  private readonly floors = new Map<string, number>()
-  private sequence = 0
-  // Writes of ours waiting for their own message: sequence number → wake-up.
-  private readonly echoes = new Map<number, () => void>()
+  readonly #listeners = new StatusListeners()
+  readonly #options: StatusSubscriptionOptions
+  #connection: Redis | Cluster | undefined
+  #live = false
+  // Bumped by every gap and every new subscription attempt: a SUBSCRIBE answered after a newer
+  // gap must not declare the channel live.
+  #attempt = 0
+  // Resolved the first time the channel is live (or on close): a first status write waits for it.
+  #firstLive: Promise<void> | undefined
+  #wentLive: (() => void) | undefined
+  #watched: Redis | undefined
+  #unwatch: (() => void) | undefined
+  #retry: ReturnType<typeof setTimeout> | undefined
+  #detach: Array<() => void> = []
+  // Our own status writes whose message has not come back yet: sequence number → wake-up.
+  readonly #echoes = new Map<number, () => void>()
+  #sequence = 0
   /** Names this storage instance in the messages it publishes. */
   readonly origin = randomUUID()
 
-  constructor(private readonly options: StatusSubscriptionOptions) {}
+  constructor(options: StatusSubscriptionOptions) {
+    this.#options = options
+  }
+
+  /** True while the channel is subscribed on a live connection: pushes are arriving. */
+  get live(): boolean {
+    return this.#live
+  }
 
   /** Opens the connection and subscribes, once; later calls do nothing. */
   start(): void {
-    if (this.connection) return
-    const { client, subscriber, channel } = this.options
+    if (this.#connection) return
+    const { client, subscriber, channel } = this.#options
     const connection = subscriber ?? (client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate())
-    this.connection = connection
-    // An 'error' event without a listener would be printed by ioredis; with ours it is
-    // reported instead and can never take the process down.
-    connection.on('error', (error: unknown) => this.report(error, 'subscribe'))
-    // Whatever was mirrored may have missed messages while the connection was down.
-    connection.on('close', () => {
-      this.subscribed = false
-      this.forget()
-      this.wakeAll()
-    })
-    // On every (re)connection, ioredis resubscribes by itself; our own SUBSCRIBE queued behind
-    // it answers only once the channel is live again, and only then is the mirror trusted.
-    connection.on('ready', () => {
-      this.forget()
-      if (!this.subscribing) this.subscribe(connection)
-    })
-    connection.on('message', (from: string, raw: string) => {
-      if (from === channel) this.receive(raw)
-    })
-    this.subscribe(connection)
-  }
-
-  private subscribe(connection: Redis | Cluster): void {
-    this.subscribing = connection.subscribe(this.options.channel).then(
-      () => {
-        this.subscribing = undefined
-        if (this.connection === connection && connection.status === 'ready') this.subscribed = true
-      },
-      (error: unknown) => {
-        this.subscribing = undefined
-        this.report(error, 'subscribe')
-      },
-    )
-  }
-
-  /**
-   * While the first SUBSCRIBE is in flight, a promise for its end (it never rejects): a write
-   * waits for it so that its own listeners hear of it. Otherwise `undefined`, so a write adds no wait.
-   */
-  ready(): Promise<void> | undefined {
-    return this.subscribing
-  }
-
-  /**
-   * Announces a status write of ours on `circuit`; answers its sequence number for the message.
-   * Until that message comes back (or {@link settled} says none will), reads go to the server.
-   */
-  writing(circuit: string): number {
-    const n = ++this.sequence
-    this.forget(circuit)
-    if (this.subscribed) this.echoes.set(n, () => {})
-    if (this.options.mirror) {
-      const waiting = this.pending.get(circuit)
-      if (waiting) waiting.add(n)
-      else this.pending.set(circuit, new Set([n]))
+    this.#connection = connection
+    const on = (event: string, handler: (...args: any[]) => void) => {
+      connection.on(event, handler)
+      this.#detach.push(() => connection.off(event, handler))
     }
-    return n
-  }
-
-  /** Our write `n` is accounted for: its message came back, or it published nothing (a lost CAS, an error). */
-  settled(circuit: string, n: number): void {
-    const waiting = this.pending.get(circuit)
-    if (waiting?.delete(n) && waiting.size === 0) this.pending.delete(circuit)
-    const wake = this.echoes.get(n)
-    this.echoes.delete(n)
-    wake?.()
+    // With our 'error' listener ioredis prints nothing, and nothing can take the process down.
+    on('error', (error: unknown) => this.#options.onError(error, 'subscribe'))
+    on('message', (from: string, raw: unknown) => {
+      if (from === channel) this.#receive(raw)
+    })
+    if (!connection.isCluster) {
+      on('close', () => this.#gap())
+      // ioredis resubscribes by itself on reconnect; our SUBSCRIBE, queued behind its own,
+      // answers once the channel is live again.
+      on('ready', () => this.#subscribe())
+    }
+    this.#firstLive = new Promise((resolve) => (this.#wentLive = resolve))
+    void this.#subscribe()
   }
 
   /**
-   * Waits (at most `timeoutMs`) until the message of our write `n` has come back and every
-   * listener heard it, so that when a write resolves this process's listeners already know,
-   * and a listener added afterwards never hears of it late. Answers `undefined` when there is
-   * nothing to wait for: no subscription at write time, or the message is already here.
+   * Until the channel is first live, a promise for that moment (never rejecting): a status
+   * write waits for it (bounded) so that this process's own listeners hear of the write.
+   */
+  whenSubscribed(): Promise<void> | undefined {
+    return this.#wentLive ? this.#firstLive : undefined
+  }
+
+  /** Adds a listener (starting the connection if needed); answers its removal. A listener that throws is reported. */
+  add(listener: StatusListener): () => void {
+    this.start()
+    return this.#listeners.add((notice) => {
+      try {
+        listener(notice)
+      } catch (error) {
+        this.#options.onError(error, 'subscribe', notice.circuit)
+      }
+    })
+  }
+
+  /** A sequence number for the message of a status write about to be made. */
+  nextSequence(): number {
+    return ++this.#sequence
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until the message of our write `n` is back and every listener
+   * heard it, so that when a write resolves this process's listeners know of it, and a listener
+   * added afterwards never hears of it late (on a Cluster, messages cross the cluster bus).
+   * Answers `undefined`, adding no wait, while the channel is not live.
    */
   echo(n: number, timeoutMs: number): Promise<void> | undefined {
-    if (!this.echoes.has(n)) return undefined
+    if (!this.#live) return undefined
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.echoes.delete(n)
+        this.#echoes.delete(n)
         resolve()
       }, timeoutMs)
-      this.echoes.set(n, () => {
+      this.#echoes.set(n, () => {
         clearTimeout(timer)
         resolve()
       })
     })
   }
 
-  private wakeAll(): void {
-    const wakes = [...this.echoes.values()]
-    this.echoes.clear()
+  /** Our write `n` published nothing (a lost compare-and-set, an error): stop waiting for it. */
+  settled(n: number): void {
+    const wake = this.#echoes.get(n)
+    this.#echoes.delete(n)
+    wake?.()
+  }
+
+  #wakeAll(): void {
+    const wakes = [...this.#echoes.values()]
+    this.#echoes.clear()
     for (const wake of wakes) wake()
   }
 
-  /** A ticket for a read about to be issued; hand it back to {@link observe}. */
-  ticket(): number {
-    return this.generation
-  }
-
-  /** Adds a listener (starting the connection if needed); answers its removal. */
-  add(listener: StatusListener): () => void {
-    this.start()
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
-  }
-
-  /**
-   * The mirrored status of `circuit`, or `undefined` when it cannot be trusted: no mirror,
-   * not subscribed right now, or never seen since the connection was last (re)established.
-   */
-  mirrored(circuit: string): StatusRecord | null | undefined {
-    if (!this.options.mirror || !this.subscribed || this.connection?.status !== 'ready') return undefined
-    if (this.pending.has(circuit)) return undefined
-    const record = this.mirror.get(circuit)
-    const floor = this.floors.get(circuit)
-    if (floor === undefined || record === undefined) return record
-    if ((record?.epoch ?? 0) < floor) return undefined
-    // The channel has caught up with what the server showed: the floor has done its job.
-    this.floors.delete(circuit)
-    return record
-  }
-
-  /**
-   * The server answered `record` for `circuit` (a read, or the status that beat a lost
-   * compare-and-set): the mirror may not answer anything older from now on.
-   */
-  saw(circuit: string, record: StatusRecord | null): void {
-    if (!this.options.mirror || record === null) return
-    const floor = this.floors.get(circuit) ?? 0
-    if (record.epoch > floor) this.floors.set(circuit, record.epoch)
-  }
-
-  /**
-   * Feeds the mirror a status read from the server. It only fills a gap, and only when nothing
-   * was invalidated since `ticket` was taken: what the channel pushed is always newer.
-   */
-  observe(circuit: string, record: StatusRecord | null, ticket: number): void {
-    if (!this.options.mirror || !this.subscribed || ticket !== this.generation) return
-    if (!this.mirror.has(circuit)) this.mirror.set(circuit, record)
-  }
-
-  /**
-   * Drops what the mirror knows of one circuit (or of every circuit) and voids reads in flight.
-   * Called before this process writes a status: until its own message comes back on the
-   * channel, reads of that circuit go to the server.
-   */
-  forget(circuit?: string): void {
-    this.generation++
-    if (circuit === undefined) {
-      this.mirror.clear()
-      this.pending.clear()
-      this.floors.clear()
-    } else this.mirror.delete(circuit)
+  /** Tells this process's listeners that `circuit`'s status was removed (or every status). */
+  resync(circuit?: string): void {
+    this.#listeners.resync(circuit)
   }
 
   /** Closes the connection if we opened it; a user-owned subscriber is only unsubscribed. */
   async close(): Promise<void> {
-    const connection = this.connection
-    this.connection = undefined
-    this.subscribed = false
-    this.listeners.clear()
-    this.mirror.clear()
-    this.floors.clear()
-    this.wakeAll()
+    const connection = this.#connection
+    this.#connection = undefined
+    this.#live = false
+    this.#attempt++
+    this.#unwatch?.()
+    if (this.#retry !== undefined) clearTimeout(this.#retry)
+    for (const detach of this.#detach.splice(0)) detach()
+    this.#wakeAll()
+    this.#wentLive?.()
+    this.#wentLive = undefined
     if (!connection) return
-    if (this.options.subscriber) {
-      await connection.unsubscribe(this.options.channel).catch(() => {})
-      return
-    }
-    connection.disconnect()
+    if (this.#options.subscriber) await connection.unsubscribe(this.#options.channel).catch(() => {})
+    else connection.disconnect()
   }
 
-  private receive(raw: string): void {
-    let message
-    try {
-      message = decodeMessage(raw)
-    } catch (error) {
-      this.report(error, 'subscribe')
-      return
-    }
-    if ('all' in message) {
-      this.forget()
-      return
-    }
-    // Messages arrive in the order Redis ran the writes, so each one simply replaces the last;
-    // a clear leaves a known "no status" rather than a gap a stale reply could fill.
-    if (this.options.mirror) {
-      this.mirror.set(message.c, message.r)
-      // A clear restarts the circuit's epochs, so an older floor would never be reached again.
-      if (message.r === null) this.floors.delete(message.c)
-    }
-    const ours = message.i === this.origin ? message.n : undefined
-    if (message.r === null) {
-      if (ours !== undefined) this.settled(message.c, ours)
-      return
-    }
-    const change = { circuit: message.c, record: message.r }
-    for (const listener of this.listeners) {
-      try {
-        listener(change)
-      } catch (error) {
-        // One listener's failure is its own: the others still hear of the change.
-        this.report(error, 'subscribe', message.c)
-      }
-    }
-    if (ours !== undefined) this.settled(message.c, ours)
+  #subscribe(): Promise<void> {
+    const connection = this.#connection
+    if (!connection) return Promise.resolve()
+    const attempt = ++this.#attempt
+    // On a Cluster, watch the node connection that will carry the subscription before asking,
+    // so that losing it — however ioredis replaces it — is noticed.
+    if (connection.isCluster) this.#watch(connection as Cluster)
+    return connection.subscribe(this.#options.channel).then(
+      () => {
+        if (attempt !== this.#attempt || this.#connection !== connection) return
+        if (connection.isCluster) {
+          // The subscriber moved while we asked: subscribe on the new one.
+          const now = subscriberOf(connection as Cluster)
+          if (now !== undefined && now !== this.#watched) return void this.#subscribe()
+        } else if (connection.status !== 'ready') return
+        this.#live = true
+        this.#listeners.resync()
+        this.#wentLive?.()
+        this.#wentLive = undefined
+      },
+      (error: unknown) => {
+        if (attempt !== this.#attempt || this.#connection !== connection) return
+        this.#options.onError(error, 'subscribe')
+        if (connection.isCluster) this.#retryLater()
+      },
+    )
   }
 
-  private report(error: unknown, operation: string, circuit?: string): void {
-    try {
-      this.options.onError(toStorageError(error, operation, circuit))
-    } catch {
-      // The error reporter itself must not crash the process either.
+  /** Listens on the Cluster's current subscriber node connection, which the Cluster object does not report on. */
+  #watch(cluster: Cluster): void {
+    const instance = subscriberOf(cluster)
+    if (instance === this.#watched) return
+    this.#unwatch?.()
+    this.#watched = instance ?? undefined
+    this.#unwatch = undefined
+    if (!instance) return
+    const onClose = () => this.#gap()
+    // ioredis picks a new node on 'end' (its own listener runs first), so by now it is there.
+    const onEnd = () => {
+      if (this.#watched !== instance) return
+      this.#unwatch?.()
+      this.#watched = undefined
+      this.#gap()
+      this.#retryLater(0)
+    }
+    instance.on('close', onClose)
+    instance.once('end', onEnd)
+    this.#unwatch = () => {
+      instance.off('close', onClose)
+      instance.off('end', onEnd)
     }
   }
+
+  #retryLater(delay = RETRY_MS): void {
+    if (this.#retry !== undefined || !this.#connection) return
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      if (this.#connection) void this.#subscribe()
+    }, delay)
+  }
+
+  /** Pushes may be missed from now on: say so once, and void subscriptions still in flight. */
+  #gap(): void {
+    this.#attempt++
+    if (!this.#live) return
+    this.#live = false
+    this.#wakeAll()
+    this.#listeners.resync()
+  }
+
+  #receive(raw: unknown): void {
+    const decoded = decodeMessage(raw)
+    if ('corrupt' in decoded) {
+      this.#options.onCorrupt(decoded.corrupt, raw, decoded.circuit)
+      // What that circuit's status is now is unknown: its circuits read it again, validated.
+      if (decoded.circuit !== undefined) this.#listeners.resync(decoded.circuit)
+      return
+    }
+    const notice = decoded.notice
+    if (notice.resync) this.#listeners.resync(notice.circuit)
+    else this.#listeners.notify(notice.circuit, notice.record)
+    if (decoded.origin === this.origin && decoded.sequence !== undefined) this.settled(decoded.sequence)
+  }
+}
+
+/** The node connection a Cluster subscribes on right now, or `undefined` when ioredis keeps it elsewhere. */
+function subscriberOf(cluster: Cluster): Redis | null | undefined {
+  const subscriber = (cluster as unknown as { subscriber?: Partial<ClusterSubscriberLike> }).subscriber
+  return typeof subscriber?.getInstance === 'function' ? subscriber.getInstance() : undefined
 }

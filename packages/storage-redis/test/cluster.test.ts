@@ -53,7 +53,9 @@ describe('RedisStorage on a Redis Cluster', () => {
     const a = new RedisStorage({ client: clusterClient(), prefix: 'clpub' })
     const b = new RedisStorage({ client: clusterClient(), prefix: 'clpub' })
     const seen: StorageNotice[] = []
-    b.subscribe((change) => seen.push(change))
+    b.subscribe((change) => {
+      if (change.circuit === 'pubsub') seen.push(change)
+    })
     await new Promise((r) => setTimeout(r, 200))
     const record = { status: 'open', openedAt: 5, epoch: 1, updatedAt: 5 } as const
     expect(await a.compareAndSetStatus('pubsub', 0, record)).toBe(true)

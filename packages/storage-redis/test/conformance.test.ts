@@ -12,8 +12,8 @@ const teardown = async (storage: RedisStorage) => {
   storage.client.disconnect()
 }
 
-storageConformance({ describe, it, expect }, () => new RedisStorage({ client: connect(server), mirrorStatus: false }), {
-  name: 'redis without the status mirror',
+storageConformance({ describe, it, expect }, () => new RedisStorage({ client: connect(server) }), {
+  name: 'redis',
   time: 'server',
   granularityMs: 1_000,
   teardown,
@@ -21,6 +21,6 @@ storageConformance({ describe, it, expect }, () => new RedisStorage({ client: co
 
 storageConformance(
   { describe, it, expect },
-  () => new RedisStorage({ client: connect(server), prefix: 'mirrored' }),
-  { name: 'redis (status mirror on, the default)', time: 'server', granularityMs: 1_000, teardown },
+  () => new RedisStorage({ client: connect(server), prefix: 'one-in-flight', maxInFlight: 1 }),
+  { name: 'redis with one batch in flight', time: 'server', granularityMs: 1_000, teardown },
 )

@@ -6,6 +6,7 @@ import { isConfigurationError, isStorageError, isStorageTimeoutError } from '@br
 import type { StorageNotice, StatusRecord, StorageError } from '@breaker/core'
 import { RedisStorage, circuitKeys } from '@breaker/storage-redis'
 import type { Redis } from 'ioredis'
+import { keySlot } from '../src/slot.js'
 import { connect } from './helpers/client.js'
 import { startRedisServer } from './helpers/redis-server.mjs'
 
@@ -71,13 +72,18 @@ describe('RedisStorage keys', () => {
     }
   })
 
-  it('answers a status hash it did not write with a StorageError, not a TypeError', async () => {
-    const s = storage({ prefix: 'corrupt' })
-    await admin.hset(circuitKeys('corrupt', 'bad').status, 's', 'sideways')
-    const error = await Promise.resolve(s.getStatus('bad')).catch((e: unknown) => e)
-    expect(isStorageError(error)).toBe(true)
+  it('reads a status hash it did not write as absent, reports it as corrupt, and lets a compare-and-set from epoch 0 replace it', async () => {
+    const errors: StorageError[] = []
+    const s = storage({ prefix: 'corrupt', onError: (e) => errors.push(e) })
+    for (const fields of [{ s: 'sideways' }, { s: 'open', o: '1', e: 'abc', u: '1' }, { s: 'open', o: '1', e: 'NaN', u: '1' }, { s: 'open', o: '1', e: '1e400', u: '1' }]) {
+      const name = randomUUID()
+      await admin.hset(circuitKeys('corrupt', name).status, fields)
+      expect(await s.getStatus(name)).toBeNull()
+      expect(errors.at(-1)).toMatchObject({ code: 'ERR_STORAGE_CORRUPT', circuit: name, operation: 'getStatus' })
+      expect(await s.compareAndSetStatus(name, 0, open(1))).toBe(true)
+      expect(await s.getStatus(name)).toEqual(open(1))
+    }
     expect(await s.record('bad', 'failure', 1, 60_000)).toEqual({ failures: 1, successes: 0 })
-    await s.clear('bad')
   })
 
   it('clearAll works through a client with an ioredis keyPrefix', async () => {
@@ -216,7 +222,9 @@ describe('RedisStorage pub/sub', () => {
     reader.subscribe(() => {
       throw new Error('listener bug')
     })
-    reader.subscribe((change) => seen.push(change))
+    reader.subscribe((change) => {
+      if (change.circuit === name) seen.push(change)
+    })
     await writer.subscribe(() => {})
     await sleep(50)
     await writer.setStatus(name, open(1))
@@ -225,62 +233,110 @@ describe('RedisStorage pub/sub', () => {
     expect(errors.some((e) => isStorageError(e) && (e.cause as Error).message === 'listener bug')).toBe(true)
   })
 
-  it('with mirrorStatus answers getStatus without a trip once a peer transition arrives', async () => {
-    const writer = storage({ prefix: 'mirror' })
-    const reader = storage({ prefix: 'mirror', mirrorStatus: true })
+  it('reports a message without an epoch as corrupt and tells only that circuit to re-read', async () => {
+    const errors: StorageError[] = []
+    const reader = storage({ prefix: 'bad-message', onError: (e) => errors.push(e) })
     const name = randomUUID()
-    expect(await reader.getStatus(name)).toBeNull()
-    await writer.setStatus(name, open(1))
-    let answer = reader.getStatus(name)
-    for (let i = 0; i < 100 && (answer instanceof Promise || answer === null); i++) {
-      await sleep(5)
-      answer = reader.getStatus(name)
-    }
-    expect(answer).toEqual(open(1))
+    const seen: StorageNotice[] = []
+    reader.subscribe((notice) => seen.push(notice))
+    await reader.setStatus('marker', open(1))
+    await admin.publish('bad-message:status-changes', JSON.stringify({ c: name, r: { status: 'open', openedAt: 1, updatedAt: 1 } }))
+    for (let i = 0; i < 100 && !seen.some((n) => n.circuit === name); i++) await sleep(10)
+    expect(seen.filter((n) => n.circuit === name)).toEqual([{ resync: true, circuit: name }])
+    expect(errors).toMatchObject([{ code: 'ERR_STORAGE_CORRUPT', circuit: name, operation: 'subscribe' }])
   })
 
-  it('never serves from the mirror a status older than the one that beat its lost compare-and-set', async () => {
-    // Replies and pub/sub messages travel on different connections, so a message older than a
-    // reply can arrive after it. Here a stale message is published by hand right after a lost CAS.
-    const winner = storage({ prefix: 'mirror-floor' })
-    const loser = storage({ prefix: 'mirror-floor' })
+  it('sends a resync notice when the subscriber connection drops and another once it has resubscribed', async () => {
+    const writer = storage({ prefix: 'resync-drop' })
+    const reader = storage({ prefix: 'resync-drop' })
     const name = randomUUID()
-    const closed0: StatusRecord = { status: 'closed', openedAt: null, epoch: 0, updatedAt: 1_000 }
-    expect(await loser.getStatus(name)).toBeNull()
-    expect(await winner.compareAndSetStatus(name, 0, open(1))).toBe(true)
-    expect(await loser.compareAndSetStatus(name, 0, open(1, 2_000))).toBe(false)
-    const staleArrived = new Promise<void>((resolve) => {
-      const stop = loser.subscribe((change) => {
-        if (!change.resync && change.circuit === name && change.record.epoch === 0) (stop(), resolve())
-      })
-    })
-    await admin.publish('mirror-floor:status-changes', JSON.stringify({ c: name, r: closed0 }))
-    await staleArrived
-    expect(await loser.getStatus(name)).toEqual(open(1))
-  })
-
-  it('with mirrorStatus stops trusting the mirror when the subscriber connection drops, and resumes after it resubscribes', async () => {
-    const writer = storage({ prefix: 'mirror-drop' })
-    const reader = storage({ prefix: 'mirror-drop', mirrorStatus: true })
-    const name = randomUUID()
-    const settle = async (epoch: number) => {
-      for (let i = 0; i < 200; i++) {
-        const answer = reader.getStatus(name)
-        if (!(answer instanceof Promise) && answer?.epoch === epoch) return answer
-        await answer
-        await sleep(5)
-      }
-      throw new Error(`mirror never showed epoch ${epoch}`)
-    }
-    await writer.setStatus(name, open(1))
-    await settle(1)
+    const seen: StorageNotice[] = []
+    reader.subscribe((notice) => seen.push(notice))
+    await reader.setStatus('warm', open(1))
+    seen.length = 0
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    for (let i = 0; i < 200 && seen.filter((n) => n.resync && n.circuit === undefined).length < 2; i++) await sleep(10)
+    expect(seen).toEqual([{ resync: true }, { resync: true }])
+    // Live again: a peer's write is pushed.
     await writer.setStatus(name, open(2))
-    // Whatever the mirror missed while the connection was down, a read is never older than Redis.
-    expect(await reader.getStatus(name)).toEqual(open(2))
-    await settle(2)
-    await writer.setStatus(name, open(3))
-    expect(await settle(3)).toEqual(open(3))
+    for (let i = 0; i < 100 && seen.length < 3; i++) await sleep(10)
+    expect(seen[2]).toEqual({ circuit: name, record: open(2) })
+  })
+})
+
+describe('RedisStorage batching', () => {
+  it('sends what many circuits queue in one tick as one command', async () => {
+    const s = storage()
+    const names = Array.from({ length: 50 }, () => randomUUID())
+    await s.getStatus('warm-up')
+    await admin.config('RESETSTAT')
+    const answers = await Promise.all([
+      ...names.map((name) => s.recordBatch(name, { failures: 2, successes: 3 }, 60_000)),
+      ...names.map((name) => s.getStatus(name)),
+      ...names.map((name) => s.recordSuccess(name, 0)),
+    ])
+    // Writes to one circuit in one tick merge, so the counts include the recordSuccess queued after.
+    expect(answers.slice(0, 50)).toEqual(names.map(() => ({ failures: 2, successes: 4 })))
+    expect(answers.slice(50, 100)).toEqual(names.map(() => null))
+    const stats = await admin.info('commandstats')
+    expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('1')
+    for (const name of names) expect(await s.successCount(name, 60_000)).toBe(4)
+  })
+
+  it('keeps at most maxInFlight calls in flight while Redis is paused, merging what waits', async () => {
+    const own = await startRedisServer()
+    const client = connect(own)
+    const s = new RedisStorage({ client, timeout: 0, maxInFlight: 1 })
+    await s.recordSuccess('x', 0)
+    own.pause()
+    try {
+      const writes: Array<Promise<void>> = []
+      for (let tick = 0; tick < 200; tick++) {
+        writes.push(s.recordSuccess('x', 0), s.recordFailure('y', 0))
+        await new Promise((r) => setImmediate(r))
+      }
+      // One command sent, the rest merged into one pending batch.
+      expect((client as unknown as { commandQueue: { length: number } }).commandQueue.length).toBe(1)
+      own.resume()
+      await Promise.all(writes)
+      expect(await s.successCount('x', 60_000)).toBe(201)
+      expect(await s.failureCount('y', 60_000)).toBe(200)
+      expect(await admin.ping()).toBe('PONG')
+    } finally {
+      own.resume()
+      await s.close()
+      client.disconnect()
+      await own.stop()
+    }
+  })
+
+  it('fails only the circuit whose counter key has the wrong type, not the others in its batch', async () => {
+    const s = storage({ prefix: 'wrongtype' })
+    await admin.set(circuitKeys('wrongtype', 'broken').counts, 'not a hash')
+    const [broken, fine] = await Promise.allSettled([s.record('broken', 'failure', 0, 60_000), s.record('fine', 'failure', 0, 60_000)])
+    expect(broken.status).toBe('rejected')
+    expect(isStorageError((broken as PromiseRejectedResult).reason)).toBe(true)
+    expect(fine).toEqual({ status: 'fulfilled', value: { failures: 1, successes: 0 } })
+  })
+
+  it('times out a caller after timeout ms with one timer per batch, and the write still lands', async () => {
+    const own = await startRedisServer()
+    const client = connect(own)
+    const s = new RedisStorage({ client, timeout: 100 })
+    await s.recordSuccess('x', 0)
+    own.pause()
+    try {
+      const error = await s.recordSuccess('x', 0).catch((e: unknown) => e)
+      expect(isStorageTimeoutError(error)).toBe(true)
+      own.resume()
+      for (let i = 0; i < 50 && (await s.successCount('x', 60_000)) < 2; i++) await sleep(10)
+      expect(await s.successCount('x', 60_000)).toBe(2)
+    } finally {
+      own.resume()
+      await s.close()
+      client.disconnect()
+      await own.stop()
+    }
   })
 })
 
@@ -326,6 +382,23 @@ describe('RedisStorage failures', () => {
   })
 })
 
+describe('RedisStorage readiness and slots', () => {
+  it('is not ready() until its client has connected', async () => {
+    const client = connect(server, { lazyConnect: true })
+    const s = new RedisStorage({ client, subscriber: connect(server) })
+    opened.push({ storage: s, client })
+    expect(s.ready()).toBe(false)
+    await client.connect()
+    expect(s.ready()).toBe(true)
+  })
+
+  it('groups work by the same Cluster slot as Redis computes', () => {
+    for (const key of ['breaker:{payments}:status', 'plain', '{}x', 'a{b}c{d}', '{ü→😀}:counts', `p:{${randomUUID()}}:counts`]) {
+      expect(keySlot(key)).toBe(calculateSlot(key))
+    }
+  })
+})
+
 describe('RedisStorage options', () => {
   it.each([
     [{ client: undefined }, 'client'],
@@ -334,6 +407,8 @@ describe('RedisStorage options', () => {
     [{ bucketMs: 1.5 }, 'bucketMs'],
     [{ timeout: -1 }, 'timeout'],
     [{ retentionMs: Number.NaN }, 'retentionMs'],
+    [{ maxInFlight: 0 }, 'maxInFlight'],
+    [{ mirrorStatus: true }, 'mirrorStatus'],
   ])('rejects %j naming the option', (bad, option) => {
     const error = (() => {
       try {

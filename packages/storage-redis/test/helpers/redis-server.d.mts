@@ -14,7 +14,7 @@ export interface RedisServer {
   stop(): Promise<void>
 }
 
-export function startRedisServer(options?: { args?: string[]; readyTimeoutMs?: number }): Promise<RedisServer>
+export function startRedisServer(options?: { args?: string[]; readyTimeoutMs?: number; sentinelConf?: string }): Promise<RedisServer>
 
 /** A Redis Cluster of masters started by the tests. */
 export interface RedisCluster {
@@ -22,4 +22,31 @@ export interface RedisCluster {
   stop(): Promise<void>
 }
 
-export function startRedisCluster(options?: { masters?: number; readyTimeoutMs?: number }): Promise<RedisCluster>
+export function startRedisCluster(options?: {
+  masters?: number
+  /** Replicas per master (default 0). */
+  replicas?: number
+  /** cluster-node-timeout (ms, default 2 000): how long before a silent master is failed over. */
+  nodeTimeout?: number
+  readyTimeoutMs?: number
+}): Promise<RedisCluster>
+
+/** A master with replicas and Sentinels started by the tests. */
+export interface RedisSentinelSet {
+  /** The name Sentinels monitor the master as. */
+  readonly name: string
+  /** The master at start (it may be killed and replaced by a replica). */
+  readonly master: RedisServer
+  readonly replicas: readonly RedisServer[]
+  readonly sentinels: readonly RedisServer[]
+  stop(): Promise<void>
+}
+
+export function startSentinel(options?: {
+  name?: string
+  replicas?: number
+  sentinels?: number
+  /** down-after-milliseconds (default 1 000). */
+  downAfter?: number
+  readyTimeoutMs?: number
+}): Promise<RedisSentinelSet>
