@@ -27,8 +27,10 @@ export function runAttempts<R>(fns: readonly Protected<R>[], delay: number, pare
       parent.removeEventListener('abort', onAbort)
       caller?.removeEventListener('abort', onCancel)
     }
-    const abortAll = (reason: unknown): void => {
-      for (const controller of controllers) if (!controller.signal.aborted) controller.abort(reason)
+    const abortAll = (reason: unknown, except = -1): void => {
+      controllers.forEach((controller, i) => {
+        if (i !== except && !controller.signal.aborted) controller.abort(reason)
+      })
     }
     const onAbort = (): void => {
       if (settled) return
@@ -58,7 +60,7 @@ export function runAttempts<R>(fns: readonly Protected<R>[], delay: number, pare
         (value) => {
           if (settled) return
           finish()
-          abortAll(new Error('another attempt of this hedged call succeeded first'))
+          abortAll(new Error('another attempt of this hedged call succeeded first'), index)
           resolve(value)
         },
         (error: unknown) => {

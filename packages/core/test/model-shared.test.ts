@@ -100,7 +100,7 @@ describe('shared state against a reference model: cache expiry, pushes and resyn
 
   it('admits A and B as the model says, for random sequences', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), async (steps) => {
         const clock = manualClock(1_000_000)
         const tick = (ms: number) => {
           clock.advance(ms)

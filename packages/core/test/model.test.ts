@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Circuit, isCircuitOpenError } from '../src/index.js'
+import { Circuit, Registry, isCircuitDependencyError, isCircuitOpenError } from '../src/index.js'
 import { manualClock } from './support/clock.js'
 import { MapStorage } from './support/map-storage.js'
 
@@ -12,11 +12,17 @@ type Step =
   | { kind: 'forceClose' }
   | { kind: 'reset' }
   | { kind: 'refuseWrites' }
+  | { kind: 'isolate' }
+  | { kind: 'release' }
+  | { kind: 'depOpen' }
+  | { kind: 'depClose' }
 
 const FAILURES = 3
 const WITHIN = 1000
 const RESET_AFTER = 500
 const SUCCESSES = 2
+const BACKOFF_MAX = 1_600
+const DEP_RESET = 800
 
 /**
  * The reference: a plain description of the decided semantics, written without looking at how
@@ -27,15 +33,24 @@ class Model {
   openedAt = 0
   since = 0
   events: Array<{ at: number; ok: boolean }> = []
+  /** Reopenings since the last close: the reset delay is RESET_AFTER · 2^reopenings, capped. */
+  reopenings = 0
+  holds = 0
+  depOpenedAt: number | undefined = undefined
+
+  get delay() {
+    return Math.min(RESET_AFTER * 2 ** this.reopenings, BACKOFF_MAX)
+  }
 
   count(now: number, ok: boolean, windowMs: number) {
     return this.events.filter((e) => e.ok === ok && e.at >= now - windowMs).length
   }
 
-  /** Answers 'ran' or 'rejected'. */
-  call(now: number, ok: boolean): 'ran' | 'rejected' {
+  /** Answers 'ran', 'rejected' (open or held) or 'dependency' (the circuit it depends on is open). */
+  call(now: number, ok: boolean): 'ran' | 'rejected' | 'dependency' {
+    if (this.depOpenedAt !== undefined && now < this.depOpenedAt + DEP_RESET) return 'dependency'
     if (this.state === 'open') {
-      if (now < this.openedAt + RESET_AFTER) return 'rejected'
+      if (this.holds > 0 || now < this.openedAt + this.delay) return 'rejected'
       this.state = 'half_open'
       this.since = now
     }
@@ -51,6 +66,7 @@ class Model {
   }
 
   open(now: number) {
+    this.reopenings = this.state === 'half_open' ? this.reopenings + 1 : 0
     this.state = 'open'
     this.openedAt = now
     this.since = now
@@ -59,6 +75,21 @@ class Model {
   close(now: number) {
     this.state = 'closed'
     this.since = now
+    this.reopenings = 0
+  }
+
+  isolate(now: number) {
+    this.holds++
+    if (this.state !== 'open') {
+      this.state = 'open'
+      this.openedAt = now
+      this.since = now
+    }
+  }
+
+  release(now: number) {
+    if (this.holds === 0) return
+    if (--this.holds === 0) this.close(now)
   }
 }
 
@@ -70,23 +101,28 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   // From here on status writes are refused while reads answer what was last written (a replica
   // gone read-only): every transition becomes a local trip, which must behave the same.
   { weight: 1, arbitrary: fc.constant({ kind: 'refuseWrites' as const }) },
+  { weight: 1, arbitrary: fc.constantFrom<Step>({ kind: 'isolate' }, { kind: 'release' }, { kind: 'depOpen' }, { kind: 'depClose' }) },
 )
 
 describe('state machine against a reference model', () => {
   it('agrees with the model on every state and every admission for random sequences', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), async (steps) => {
         const clock = manualClock(1_000_000)
         const storage = new MapStorage({ clock })
+        const registry = new Registry({ defaultStorage: storage })
+        const dependency = new Circuit('payments', { registry, clock, jitter: 0, resetAfter: DEP_RESET })
         const circuit = new Circuit('model', {
-          storage,
+          registry,
           clock,
-          registry: false,
           jitter: 0,
           threshold: { failures: FAILURES, within: WITHIN },
           resetAfter: RESET_AFTER,
+          resetBackoff: { multiplier: 2, max: BACKOFF_MAX },
           successThreshold: SUCCESSES,
+          dependsOn: ['payments'],
         })
+        const holds: Array<{ release(): Promise<void> }> = []
         const model = new Model()
         for (const s of steps) {
           const now = clock()
@@ -103,17 +139,30 @@ describe('state machine against a reference model', () => {
             if (model.state !== 'open') model.open(now)
           } else if (s.kind === 'forceClose') {
             await circuit.forceClose()
-            if (model.state !== 'closed') model.close(now)
+            if (model.state !== 'closed' && model.holds === 0) model.close(now)
           } else if (s.kind === 'reset') {
             await circuit.reset()
-            model.close(now)
+            if (model.holds === 0) model.close(now)
+          } else if (s.kind === 'isolate') {
+            holds.push(await circuit.isolate())
+            model.isolate(now)
+          } else if (s.kind === 'release') {
+            await holds.shift()?.release()
+            model.release(now)
+          } else if (s.kind === 'depOpen') {
+            await dependency.forceOpen()
+            if (model.depOpenedAt === undefined) model.depOpenedAt = now
+          } else if (s.kind === 'depClose') {
+            await dependency.forceClose()
+            model.depOpenedAt = undefined
           } else {
             const expected = model.call(now, s.kind === 'success')
-            let actual: 'ran' | 'rejected' = 'ran'
+            let actual: 'ran' | 'rejected' | 'dependency' = 'ran'
             try {
               await circuit.call(() => (s.kind === 'success' ? 'ok' : Promise.reject(new Error('down'))))
             } catch (error) {
               if (isCircuitOpenError(error)) actual = 'rejected'
+              if (isCircuitDependencyError(error)) actual = 'dependency'
             }
             expect(actual).toBe(expected)
           }
