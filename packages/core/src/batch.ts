@@ -49,7 +49,8 @@ export interface Flushable {
 }
 
 // One timer for every batching circuit in the process, running only while some batch holds
-// outcomes: batches whose traffic stopped still get written, with no timer per circuit.
+// outcomes: every pending batch is written in the same tick (a storage that coalesces a tick's
+// writes makes one round trip for all of them), with no timer per circuit.
 const waiting = new Set<Flushable>()
 let timer: ReturnType<typeof setInterval> | undefined
 let period = Infinity

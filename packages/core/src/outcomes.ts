@@ -147,10 +147,10 @@ export class OutcomeRecorder implements Flushable {
     const { interval, maxSize } = this.#config.batch!
     batch.add(failure, admitted, now)
     // A failure that would trip the circuit on the estimate is written at once, so the
-    // decision to open is always made on counts the storage confirmed.
-    if ((failure && isOver(this.#config.threshold, batch.estimate())) || batch.size >= maxSize || now - batch.since >= interval) {
-      return this.flush(now)
-    }
+    // decision to open is always made on counts the storage confirmed. Otherwise the shared
+    // sweeper writes every circuit's batch in the same tick, so a storage that coalesces one
+    // tick's writes makes one round trip per interval, whatever the number of circuits.
+    if ((failure && isOver(this.#config.threshold, batch.estimate())) || batch.size >= maxSize) return this.flush(now)
     sweepLater(this, interval)
   }
 
@@ -172,12 +172,11 @@ export class OutcomeRecorder implements Flushable {
     })
   }
 
-  /** Called by the shared batch sweeper; answers whether outcomes are still pending. */
+  /** Called by the shared batch sweeper, every interval: writes what is pending; answers whether any is left. */
   sweep(): boolean {
     const batch = this.#batch
     if (!batch || batch.size === 0) return false
-    const now = this.#config.clock()
-    if (now - batch.since >= this.#config.batch!.interval) this.#pending.track(this.flush(now))
+    this.#pending.track(this.flush(this.#config.clock()))
     return batch.size > 0
   }
 

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest'
-import { fail, ok, rejection, setup } from './support/fixtures.js'
+import { describe, expect, it, vi } from 'vitest'
+import { Circuit } from '../src/index.js'
+import { manualClock } from './support/clock.js'
+import { fail, ok, rejection, setup, uniqueName } from './support/fixtures.js'
+import { MapStorage } from './support/map-storage.js'
 
 const writes = (calls: string[]) => calls.filter((c) => c.startsWith('record')).length
 
@@ -13,14 +16,21 @@ describe('batched outcome writes', () => {
     expect(storage.events.get(circuit.name)).toHaveLength(25)
   })
 
-  it('writes a batch once its oldest outcome is interval ms old', async () => {
-    const { circuit, storage, clock } = setup({ batch: { interval: 50, maxSize: 1000 } })
-    await circuit.call(ok(1))
-    await circuit.call(ok(2))
-    expect(writes(storage.calls)).toBe(0)
-    clock.advance(50)
-    await circuit.call(ok(3))
-    expect(storage.events.get(circuit.name)).toHaveLength(3)
+  it("writes every circuit's pending batch in the same sweep, one per interval", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const clock = manualClock()
+      const storage = new MapStorage({ clock })
+      const circuits = ['a', 'b', 'c'].map((name) => new Circuit(uniqueName(name), { storage, clock, registry: false, batch: { interval: 50, maxSize: 1000 } }))
+      for (const circuit of circuits) for (let i = 0; i < 3; i++) await circuit.call(ok(i))
+      expect(writes(storage.calls)).toBe(0)
+      vi.advanceTimersByTime(50)
+      // One sweep wrote all three batches, in one tick.
+      expect(storage.calls.filter((c) => c === 'recordBatch')).toHaveLength(3)
+      expect(circuits.map((c) => storage.events.get(c.name)?.length)).toEqual([3, 3, 3])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('writes at once and trips when a failure would cross the threshold', async () => {
