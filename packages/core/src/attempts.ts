@@ -1,4 +1,4 @@
-import type { Protected } from './call-path.js'
+import type { Protected } from './options.js'
 
 /** Carries the reason of a call its caller cancelled, so the circuit counts nothing for it. */
 export class Cancelled {

@@ -1,7 +1,9 @@
 import { admit } from './state-machine.js'
 import type { HalfOpenPhase, OpenPhase, Phase } from './state-machine.js'
 import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
+import type { Protected } from './options.js'
 import type { MaybePromise } from './types.js'
+import type { ClosedHandlers } from './closed-handlers.js'
 import type { CircuitConfig } from './config.js'
 import { Cancelled, runAttempts } from './attempts.js'
 import { Dependencies } from './dependencies.js'
@@ -22,19 +24,6 @@ import { Transitions } from './transitions.js'
 
 const NEVER_ABORTED = new AbortController().signal
 
-/** A protected function: it receives an AbortSignal that aborts when the call's `timeout` passes. */
-export type Protected<R> = (signal: AbortSignal) => R | PromiseLike<R>
-
-/** The settle handlers of plain closed calls in one phase, made once per phase instead of per call. */
-interface ClosedHandlers {
-  readonly phase: Phase
-  /** Chained: their answer is the call's answer (a fallback may replace an error). */
-  readonly ok: (value: unknown) => unknown
-  readonly fail: (error: unknown) => unknown
-  /** Watching: they only count the outcome; the caller awaits the function's own promise. */
-  readonly saw: (value: unknown) => void
-  readonly sawFail: (error: unknown) => void
-}
 
 /**
  * One circuit's per-call path and the parts it drives: admission against the cached phase, the
@@ -58,7 +47,6 @@ export class CallPath<T> {
   readonly outcomes: OutcomeRecorder
   readonly pending = new PendingWrites()
   readonly #config: CircuitConfig
-  readonly #name: string
   readonly #permits: ProbePermits
   readonly #dependencies: Dependencies | undefined
   readonly #rejectOpen: RejectMessage
@@ -73,7 +61,6 @@ export class CallPath<T> {
 
   constructor(name: string, config: CircuitConfig, storage: Storage, lookup: DependencyLookup) {
     this.name = name
-    this.#name = name
     this.#config = config
     this.hooks = new HookRunner(name, config.on)
     this.io = new StorageIO(name, config.storageTimeout, this.hooks, storage)
@@ -154,7 +141,7 @@ export class CallPath<T> {
     const go = (dependency: string | undefined): Promise<R | T> =>
       dependency === undefined
         ? this.#read(fn, ctx, plain)
-        : this.#rejected(new CircuitDependencyError(this.#name, dependency), { circuit: this.#name, reason: 'dependency' }, ctx)
+        : this.#rejected(new CircuitDependencyError(this.name, dependency), { circuit: this.name, reason: 'dependency' }, ctx)
     return isThenable(blocking) ? blocking.then(go) : go(blocking)
   }
 
@@ -182,7 +169,7 @@ export class CallPath<T> {
     const go = (p: Permit | null): Promise<R | T> => {
       if (p !== null) return this.#execute(fn, phase, p, ctx, false)
       this.#inFlight--
-      return this.#rejected((phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
+      return this.#rejected((phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
     }
     return isThenable(permit) ? permit.then(go) : go(permit)
   }
@@ -192,7 +179,7 @@ export class CallPath<T> {
     const timeout = this.#config.timeout
     let result: Promise<R>
     if (timeout !== undefined) {
-      result = runWithTimeout(fn, timeout, this.#name)
+      result = runWithTimeout(fn, timeout, this.name)
     } else {
       try {
         result = Promise.resolve(fn(NEVER_ABORTED))
@@ -279,18 +266,18 @@ export class CallPath<T> {
     if (ctx) ctx.outcome = fallback === undefined ? outcome : 'fallback'
     if (fallback === undefined) throw error
     this.fallbacks++
-    return runFallback(fallback, error, { circuit: this.#name, state: this.cache.phase.state }) as Promise<T>
+    return runFallback(fallback, error, { circuit: this.name, state: this.cache.phase.state }) as Promise<T>
   }
 
   #openRejected<R>(phase: OpenPhase, ctx: CallContext | undefined): Promise<R | T> {
     this.#inFlight--
     // One error per opening, reused: it has no stack to capture and its fields do not change.
-    const error = (phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, phase.held ? 'isolated' : 'open'))
-    return this.#rejected(error, phase.held ? { circuit: this.#name, reason: 'isolated' } : this.#rejectOpen, ctx)
+    const error = (phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, phase.held ? 'isolated' : 'open'))
+    return this.#rejected(error, phase.held ? { circuit: this.name, reason: 'isolated' } : this.#rejectOpen, ctx)
   }
 
   #bulkheadRejected<R>(max: number, ctx: CallContext | undefined): Promise<R | T> {
-    return this.#rejected(new CircuitBulkheadError(this.#name, max), { circuit: this.#name, reason: 'bulkhead' }, ctx)
+    return this.#rejected(new CircuitBulkheadError(this.name, max), { circuit: this.name, reason: 'bulkhead' }, ctx)
   }
 
   #rejected<R>(error: CircuitOpenError | CircuitBulkheadError | CircuitDependencyError, event: RejectMessage, ctx: CallContext | undefined): Promise<R | T> {

@@ -1,7 +1,6 @@
 import { hardReset, readSyncInput, restore, sync } from './admin.js'
 import type { SyncInput } from './admin.js'
 import { CallPath } from './call-path.js'
-import type { Protected } from './call-path.js'
 import { channels } from './channels.js'
 import type { CallContext } from './channels.js'
 import { assertStorage, configToJSON, resolveConfig } from './config.js'
@@ -11,7 +10,7 @@ import { checkCircuitName } from './kit/names.js'
 import { MAX_TIMER_MS } from './kit/numbers.js'
 import type { CircuitStats, LastError } from './circuit-stats.js'
 import { localCounters } from './circuit-stats.js'
-import type { CallOptions, CircuitOptions, CircuitRef } from './options.js'
+import type { CallAnyOptions, CallOptions, CircuitOptions, CircuitRef, IsolationHold, Protected } from './options.js'
 import type { OutcomeRecorder } from './outcomes.js'
 import { defaultRegistry } from './registry.js'
 import type { Registry } from './registry.js'
@@ -21,6 +20,7 @@ import type { StatusCache } from './status-cache.js'
 import type { Storage } from './storage.js'
 import type { StorageIO } from './storage-io.js'
 import { listen } from './subscriptions.js'
+import { cascade, resolve } from './cascade.js'
 import type { Transitions } from './transitions.js'
 import type { CircuitState } from './types.js'
 
@@ -30,18 +30,6 @@ const NO_OP = () => {}
 
 // Each circuit's call path, for circuits that depend on it (`dependsOn`) to read its phase.
 const paths = new WeakMap<object, CallPath<unknown>>()
-
-/** Options of `callAny`. */
-export interface CallAnyOptions extends CallOptions {
-  /** Wait before starting each next function (ms); one that fails starts the next at once. Default: `hedge.delay`, else 0. */
-  delay?: number
-}
-
-/** An isolation hold (`isolate()`): the circuit stays open, on every instance, until released. */
-export interface IsolationHold {
-  /** Releases this hold (once; later calls do nothing). The last release closes the circuit. */
-  release(): Promise<void>
-}
 
 /**
  * A circuit breaker whose state lives in a `Storage`, so every instance sharing that storage
@@ -79,7 +67,8 @@ export class Circuit<T = never> {
     this.#cache = path.cache
     this.#transitions = path.transitions
     this.#outcomes = path.outcomes
-    if (config.cascadesTo !== undefined) this.#transitions.onOpened = () => this.#cascade(config.cascadesTo!)
+    const targets = config.cascadesTo
+    if (targets !== undefined) this.#transitions.onOpened = () => cascade(this.name, targets, this.#registry, path)
     // Registered before anything is attached to the storage: a circuit whose construction
     // throws (a duplicate name) must leave no subscription or retained name behind.
     registry?.register(this)
@@ -156,20 +145,8 @@ export class Circuit<T = never> {
   }
 
   #lookup(ref: CircuitRef): CallPath<unknown> | undefined {
-    const circuit = typeof ref === 'string' ? (this.#registry ?? defaultRegistry).get(ref) : ref
+    const circuit = resolve(ref, this.#registry)
     return circuit && paths.get(circuit)
-  }
-
-  /** Opens the circuits of `cascadesTo` (through their storage): this one just opened. */
-  #cascade(targets: readonly CircuitRef[]): void {
-    for (const ref of targets) {
-      const circuit = typeof ref === 'string' ? (this.#registry ?? defaultRegistry).get(ref) : ref
-      if (circuit === undefined) {
-        this.#path.hooks.error('cascadesTo', new ConfigurationError('cascadesTo', `of circuit '${this.name}' names no registered circuit`, ref))
-        continue
-      }
-      this.#path.pending.track(circuit.forceOpen().then(undefined, (error: unknown) => this.#path.hooks.error('cascadesTo', error)))
-    }
   }
 
   /** `fn` as a function guarded by this circuit (its arguments pass through; use `call` for the signal). */

@@ -1,4 +1,5 @@
-import type { Circuit, IsolationHold } from './circuit.js'
+import type { Circuit } from './circuit.js'
+import type { IsolationHold } from './options.js'
 import type { CircuitStats } from './circuit-stats.js'
 import { ConfigurationError } from './errors.js'
 import type { CircuitState } from './types.js'

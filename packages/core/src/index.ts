@@ -56,7 +56,7 @@ export type {
   WindowCounts,
 } from './types.js'
 export { Circuit } from './circuit.js'
-export type { CallAnyOptions, CircuitStats, IsolationHold, LastError, SyncInput } from './circuit.js'
+export type { CircuitStats, LastError, SyncInput } from './circuit.js'
 export { CircuitGroup } from './group.js'
 export { parallel } from './fallback.js'
 export { Registry, configure, defaultRegistry as registry } from './registry.js'
@@ -66,7 +66,10 @@ export type { CircuitSnapshot, RegistrySnapshot } from './snapshot.js'
 export type {
   AbsoluteThreshold,
   BatchOptions,
+  CallAnyOptions,
   CallOptions,
+  IsolationHold,
+  Protected,
   CircuitRef,
   HedgeOptions,
   ResetBackoff,

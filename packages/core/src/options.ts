@@ -173,6 +173,9 @@ export interface CircuitOptions<T = unknown> {
   cascadesTo?: readonly CircuitRef[]
 }
 
+/** A protected function: it receives an AbortSignal that aborts when the call's `timeout` passes (or its caller cancels). */
+export type Protected<R> = (signal: AbortSignal) => R | PromiseLike<R>
+
 /** Options of one call. */
 export interface CallOptions {
   /**
@@ -180,4 +183,16 @@ export interface CallOptions {
    * the signal's reason, and it counts as nothing — neither success nor failure.
    */
   signal?: AbortSignal
+}
+
+/** Options of `callAny`. */
+export interface CallAnyOptions extends CallOptions {
+  /** Wait before starting each next function (ms); one that fails starts the next at once. Default: `hedge.delay`, else 0. */
+  delay?: number
+}
+
+/** An isolation hold (`isolate()`): the circuit stays open, on every instance, until released. */
+export interface IsolationHold {
+  /** Releases this hold (once; later calls do nothing). The last release closes the circuit. */
+  release(): Promise<void>
 }

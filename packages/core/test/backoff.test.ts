@@ -21,7 +21,7 @@ function pair() {
 }
 
 /** Whether a call at this moment is rejected as open. */
-async function rejected(circuit: Circuit): Promise<boolean> {
+async function rejected(circuit: Circuit<unknown>): Promise<boolean> {
   try {
     await circuit.call(ok('probe'))
     return false
