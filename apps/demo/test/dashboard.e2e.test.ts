@@ -146,15 +146,16 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
     for (const worker of [1, 2]) await page.waitForSelector(outcome(worker, 'closed', 'ok'), { timeout: 10_000 })
   }, 60_000)
 
-  it('replaces a worker that dies and brings it to the settings the dashboard set', async () => {
-    type Overview = { workers: Array<{ worker: number; pid: number; upstream: { failureRate: number }; primaryMode: string }> }
+  it('replaces a worker that dies and brings it to the settings the dashboard set, the hedging tail included', async () => {
+    type Overview = { workers: Array<{ worker: number; pid: number; upstream: { failureRate: number }; primaryMode: string; hedging: { upstream: { slowRate: number; slowMs: number } } | null }> }
     const overview = async () => (await (await fetch(new URL('/api/overview', demo.url), { signal: AbortSignal.timeout(5_000) })).json()) as Overview
     const victim = (await overview()).workers[0]!
     process.kill(victim.pid, 'SIGKILL')
     const after = await until('a replacement worker with the same settings', async () => {
       const { workers } = await overview()
       const fresh = workers.find((w) => w.worker > 2)
-      return workers.length === 2 && fresh && fresh.upstream?.failureRate === 1 && fresh.primaryMode === 'throw' ? workers : undefined
+      const tail = fresh?.hedging?.upstream
+      return workers.length === 2 && fresh && fresh.upstream?.failureRate === 1 && fresh.primaryMode === 'throw' && tail?.slowRate === 0.3 && tail.slowMs === 900 ? workers : undefined
     }, 20_000, 200).catch((error: Error) => {
       throw new Error(`${error.message}\ndemo output:\n${demo.output().slice(-3000)}`)
     })
