@@ -3,6 +3,7 @@
 import { $, h, post, toast } from './dom.js'
 import { addEvents, renderFeed, renderSpans, resetEvents } from './feed.js'
 import { renderChains, renderMatrix } from './matrix.js'
+import { bindPanels, renderPanels } from './panels.js'
 
 /** Controls the user is dragging: ticks must not move them under the pointer. */
 const editing = new Set()
@@ -100,6 +101,7 @@ function connect() {
     renderSettings(s.settings)
     renderMatrix(s)
     renderChains(s)
+    renderPanels(s)
     document.body.dataset.ready = 'true'
   })
   source.addEventListener('events', (m) => {
@@ -110,6 +112,7 @@ function connect() {
 }
 
 bindControls()
+bindPanels()
 renderFeed()
 renderSpans()
 connect()

@@ -7,7 +7,9 @@ import { BreakableStorage } from './breakable-storage.js'
  * other backend is optional and loaded defensively: when its package, its addon or its server
  * is missing, the demo says why and starts without it.
  *
- * Answers `{ circuits: [{ name, storage, label, shared }], chain, primary, wired, skipped, close }`.
+ * Answers `{ circuits: [{ name, storage, label, shared }], chain, primary, shared, wired, skipped, close }`;
+ * `shared` (`{ storage, label, scope }`) is the storage every worker shares for the dependency
+ * panel: SysV when supported, else Redis, else in-process memory (then per worker only).
  */
 export async function buildBackends({ redisUrl, mongoUrl, sysvPath, workers }) {
   const circuits = []
@@ -67,8 +69,9 @@ export async function buildBackends({ redisUrl, mongoUrl, sysvPath, workers }) {
   circuits.push({ name: 'search', storage: new MemoryStorage(), label: 'memory', shared: 'process' })
   wired.push('search     → MemoryStorage (in-process)')
 
+  let sysv
   if (sysvPath) {
-    const sysv = await attempt('sysv', async () => {
+    sysv = await attempt('sysv', async () => {
       const { SysVStorage, isSupported } = await import('@breaker/storage-sysv')
       if (!isSupported()) throw new Error('SysV shared memory is not supported on this machine')
       return new SysVStorage({ path: sysvPath, slots: 64, bucketCount: 120 })
@@ -80,7 +83,20 @@ export async function buildBackends({ redisUrl, mongoUrl, sysvPath, workers }) {
     }
   }
 
+  let shared = sysv ? { storage: sysv, label: 'sysv', scope: 'host' } : undefined
+
   if (redis) {
+    if (!shared) {
+      const store = await attempt('redis storage (dependency panel)', async () => {
+        const { RedisStorage } = await import('@breaker/storage-redis')
+        // A prefix of its own: the panel's payments is not the matrix's payments.
+        return new RedisStorage({ client: redis, prefix: 'breaker-demo-deps', timeout: 500 })
+      })
+      if (store) {
+        closers.push(() => store.close?.())
+        shared = { storage: store, label: 'redis', scope: 'cluster' }
+      }
+    }
     const store = await attempt('redis storage', async () => {
       const { RedisStorage } = await import('@breaker/storage-redis')
       return new RedisStorage({ client: redis, prefix: 'breaker-demo', timeout: 500 })
@@ -107,10 +123,14 @@ export async function buildBackends({ redisUrl, mongoUrl, sysvPath, workers }) {
     }
   }
 
+  shared ??= { storage: new MemoryStorage(), label: 'memory', scope: 'process' }
+  wired.push(`deps       → payments, checkout (dependsOn payments) on ${shared.label}${shared.scope === 'process' ? ' (per worker: no shared storage)' : ', shared by every worker'}`)
+
   return {
     circuits,
     chain,
     primary,
+    shared,
     wired,
     skipped,
     async close() {

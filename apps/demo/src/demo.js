@@ -40,6 +40,7 @@ async function startSingle(config) {
     exportSnapshot: () => hub.exportSnapshot(),
     importSnapshot: (body) => hub.importSnapshot(body),
     callOnce: (circuit) => node.handle('call', { circuit }),
+    local: (op, args) => node.handle(op, args),
     subscribe: (listener) => hub.subscribe(listener),
   }
   let server

@@ -117,7 +117,7 @@ export class Hub {
     const results = await this.#fanOut(op, args)
     const failed = results.filter((r) => !r.ok)
     if (results.length > 0 && failed.length === results.length) throw failed[0].error
-    if (['upstream', 'traffic', 'primary'].includes(op)) this.#applied[op] = { ...this.#applied[op], ...args }
+    if (['upstream', 'traffic', 'primary', 'hedging'].includes(op)) this.#applied[op] = { ...this.#applied[op], ...args }
     if (describe) this.ingest({ at: Date.now(), worker: null, kind: 'control', text: describe })
     this.#tick()
     return { results: results.map((r) => (r.ok ? { worker: r.id, ok: true, value: r.value } : { worker: r.id, ok: false, error: r.error.message })) }

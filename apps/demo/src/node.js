@@ -1,5 +1,7 @@
 import { Circuit, Registry } from '@breaker/core'
 import { buildBackends } from './backends.js'
+import { DependencyLab } from './dependency.js'
+import { HedgeLab } from './hedging.js'
 import { startTelemetry } from './telemetry.js'
 import { Traffic } from './traffic.js'
 import { Upstream } from './upstream.js'
@@ -35,6 +37,8 @@ export class DemoNode {
     this.worker = worker
     this.options = options
     this.registry = new Registry()
+    /** The panels' circuits (`hedged`, `payments`, `checkout`): names of their own, apart from the matrix. */
+    this.panels = new Registry()
     this.upstream = new Upstream()
     this.traffic = new Traffic(() => this.#targets(), { rate: options.rate, enabled: options.traffic })
   }
@@ -68,6 +72,9 @@ export class DemoNode {
       }
     }
     this.#watchChain()
+    // A panel whose circuits core refuses (a core mid-change) costs that panel, not the demo.
+    this.hedging = this.#panel('hedging panel', () => new HedgeLab({ registry: this.panels, worker: this.worker, options: CIRCUIT_OPTIONS }))
+    this.dependency = this.#panel('dependency panel', () => new DependencyLab({ ...this.backends.shared, registry: this.panels, worker: this.worker, options: CIRCUIT_OPTIONS }))
     if (this.telemetry) {
       this.#drainTimer = setInterval(() => {
         for (const span of this.telemetry.drain().slice(-40)) this.#emit({ kind: 'span', ...span, at: span.at })
@@ -98,6 +105,14 @@ export class DemoNode {
         return this.#circuitOp(args.circuit, args.op)
       case 'call':
         return this.#callOnce(args.circuit)
+      case 'hedging':
+        return this.#lab('hedging').upstream.configure(args)
+      case 'hedgeRun':
+        return this.#lab('hedging').run(args.requests)
+      case 'payments':
+        return this.#payments(args.action)
+      case 'checkout':
+        return this.#lab('dependency').callCheckout()
       case 'export':
         return this.registry.exportAll()
       case 'import':
@@ -110,6 +125,9 @@ export class DemoNode {
   /** Every circuit of this worker with its state and window counts, plus the worker's settings. */
   async report() {
     const circuits = await Promise.all(this.#circuits.map((c) => this.#circuitReport(c)))
+    const dependency = this.dependency
+      ? await withDeadline(this.dependency.report(), STATS_DEADLINE_MS, 'stats of the dependency panel').catch((error) => ({ worker: this.worker, error: error.message }))
+      : null
     const chain = this.backends.chain?.health() ?? []
     this.#noticeWriteBacks(chain)
     return {
@@ -120,6 +138,8 @@ export class DemoNode {
       primaryMode: this.backends.primary.mode,
       chain: chain.map((b, i) => ({ ...b, mode: i === 0 ? this.backends.primary.mode : 'ok' })),
       circuits,
+      hedging: this.hedging?.report() ?? null,
+      dependency,
     }
   }
 
@@ -127,6 +147,8 @@ export class DemoNode {
     this.traffic.stop()
     clearInterval(this.#drainTimer)
     await Promise.all(this.#circuits.map((c) => c.circuit.dispose().catch(() => {})))
+    await this.hedging?.dispose().catch(() => {})
+    await this.dependency?.dispose().catch(() => {})
     await this.telemetry?.close()
     await this.backends?.close()
   }
@@ -143,7 +165,43 @@ export class DemoNode {
   }
 
   #targets() {
-    return this.#circuits.map(({ name, circuit }) => ({ name, call: () => circuit.call((signal) => this.upstream.request(signal)) }))
+    const matrix = this.#circuits.map(({ name, circuit }) => ({ name, call: () => circuit.call((signal) => this.upstream.request(signal)) }))
+    // The panels' calls record their own outcomes and never reject.
+    const { hedging, dependency } = this
+    return [
+      ...matrix,
+      ...(hedging ? [{ name: 'panel:hedged', call: () => hedging.request() }] : []),
+      ...(dependency
+        ? [
+            { name: 'panel:payments', call: () => dependency.callPayments() },
+            { name: 'panel:checkout', call: () => dependency.callCheckout() },
+          ]
+        : []),
+    ]
+  }
+
+  #panel(what, build) {
+    try {
+      return build()
+    } catch (error) {
+      this.backends.skipped.push({ what, reason: error.message })
+      return undefined
+    }
+  }
+
+  /** The panel's lab, or a 503 naming why it is missing. */
+  #lab(name) {
+    const lab = this[name]
+    if (!lab) throw Object.assign(new Error(`the ${name} panel is not available on worker ${this.worker} (see the startup output)`), { status: 503 })
+    return lab
+  }
+
+  /** Acts on payments on this worker only; the shared storage carries it to the others. */
+  async #payments(action) {
+    const result = await this.#lab('dependency').act(action)
+    const where = this.dependency.storage.scope === 'process' ? 'this worker only (no shared storage)' : `every worker through ${this.dependency.storage.label}`
+    this.#emit({ kind: 'control', text: `${action} payments on worker ${this.worker}: ${result.state}, seen by ${where}` })
+    return result
   }
 
   #find(name) {

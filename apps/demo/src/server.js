@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { streamSSE } from 'hono/streaming'
 import { createAdaptorServer } from '@hono/node-server'
-import { BadRequest, parseJson, readCircuitAction, readPrimaryMode, readSnapshotBody, readTraffic, readUpstream } from './validate.js'
+import { BadRequest, parseJson, readCircuitAction, readHedgeRun, readPaymentsAction, readPrimaryMode, readSnapshotBody, readTail, readTraffic, readUpstream } from './validate.js'
 
 const PUBLIC = new URL('../public/', import.meta.url)
 /** The dashboard files, read once: plain HTML/CSS/JS, no build step. */
@@ -13,6 +13,7 @@ const ASSETS = {
   '/dom.js': ['dom.js', 'text/javascript; charset=utf-8'],
   '/feed.js': ['feed.js', 'text/javascript; charset=utf-8'],
   '/matrix.js': ['matrix.js', 'text/javascript; charset=utf-8'],
+  '/panels.js': ['panels.js', 'text/javascript; charset=utf-8'],
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 }
 /** SSE comment line so proxies and browsers keep an idle stream open (ms). */
@@ -64,6 +65,18 @@ export function createApp({ api, worker }) {
     const { circuit } = readCircuitAction(c.req.param('name'), 'reset')
     return c.json(await api.callOnce(circuit))
   })
+
+  // The hedging panel: the tail goes to every worker; a run happens on the worker that got it.
+  app.post('/api/hedging', async (c) => {
+    const settings = readTail(await body(c))
+    return c.json(await api.control('hedging', settings, describe('hedging upstream', settings)))
+  })
+  app.post('/api/hedging/run', async (c) => c.json(await api.local('hedgeRun', readHedgeRun(await body(c)))))
+
+  // The dependency panel: payments is acted on by one worker (its storage is shared); checkout
+  // is tried on every worker, to show each one turning calls away.
+  app.post('/api/dependency/payments/:action', async (c) => c.json(await api.local('payments', readPaymentsAction(c.req.param('action')))))
+  app.post('/api/dependency/checkout/call', async (c) => c.json(await api.control('checkout', {}, 'checkout called on every worker')))
 
   app.get('/api/snapshot', async (c) => {
     const snapshot = await api.exportSnapshot()
@@ -121,7 +134,7 @@ export function statusOf(error) {
 }
 
 function describe(what, settings) {
-  const parts = Object.entries(settings).map(([k, v]) => `${k} ${k === 'failureRate' ? `${Math.round(v * 100)} %` : k === 'latencyMs' ? `${v} ms` : v}`)
+  const parts = Object.entries(settings).map(([k, v]) => `${k} ${k === 'failureRate' || k === 'slowRate' ? `${Math.round(v * 100)} %` : k.endsWith('Ms') ? `${v} ms` : v}`)
   return `${what}: ${parts.join(', ')}`
 }
 

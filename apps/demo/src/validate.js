@@ -1,4 +1,6 @@
 import { BREAK_MODES } from './breakable-storage.js'
+import { PAYMENTS_ACTIONS } from './dependency.js'
+import { TAIL_LIMITS } from './hedging.js'
 import { UPSTREAM_LIMITS } from './upstream.js'
 
 /** Bad input to the API: answered with a 400 and this message, never a crash. */
@@ -37,6 +39,31 @@ export function readUpstream(body) {
   if (failureRate !== undefined) out.failureRate = failureRate
   if (latencyMs !== undefined) out.latencyMs = latencyMs
   return out
+}
+
+/** `{ slowRate?: 0..1, slowMs?: 0..10000, baseMs?: 0..10000 }`: the hedging panel's latency tail. */
+export function readTail(body) {
+  only(body, ['slowRate', 'slowMs', 'baseMs'])
+  const out = {}
+  const slowRate = number(body, 'slowRate', 0, 1)
+  const slowMs = number(body, 'slowMs', 0, TAIL_LIMITS.maxLatencyMs, { integer: true })
+  const baseMs = number(body, 'baseMs', 0, TAIL_LIMITS.maxLatencyMs, { integer: true })
+  if (slowRate !== undefined) out.slowRate = slowRate
+  if (slowMs !== undefined) out.slowMs = slowMs
+  if (baseMs !== undefined) out.baseMs = baseMs
+  return out
+}
+
+/** `{ requests: 1..100 }`: hedged requests to run on the worker that got the request. */
+export function readHedgeRun(body) {
+  only(body, ['requests'])
+  return { requests: number(body, 'requests', 1, 100, { integer: true }) }
+}
+
+/** A payments action in the URL (`trip`, `force-open`, `force-close`, `hard-reset`). */
+export function readPaymentsAction(action) {
+  if (!Object.hasOwn(PAYMENTS_ACTIONS, action)) throw new BadRequest(`action must be one of ${Object.keys(PAYMENTS_ACTIONS).join(', ')}, got ${JSON.stringify(action)}`)
+  return { action }
 }
 
 /** `{ enabled?: boolean, rate?: 1..1000 calls per second per circuit per worker }`. */

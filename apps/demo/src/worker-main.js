@@ -71,6 +71,7 @@ try {
     exportSnapshot: () => ask('export'),
     importSnapshot: (body) => ask('import', { body }),
     callOnce: (circuit) => node.handle('call', { circuit }),
+    local: (op, args) => node.handle(op, args),
     subscribe: (listener) => {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -119,6 +119,117 @@ describe('controls', () => {
   })
 })
 
+interface HedgeRecord {
+  worker: number
+  winner: number | null
+  attempts: number
+  aborted: number
+  hedgedMs: number
+  unhedgedMs: number
+}
+interface HedgeRun {
+  worker: number
+  records: HedgeRecord[]
+  summary: { requests: number; firstWon: number; hedgeWon: number; aborted: number }
+}
+interface WorkerPanels {
+  hedging: { hedge: { delay: number; attempts: number }; upstream: { slowRate: number; slowMs: number; baseMs: number } }
+  dependency: {
+    storage: { label: string; scope: string }
+    payments: { state: string }
+    checkout: { state: string; failures: number; rejections: number; calls: { ok: number; dependency: number; other: number } }
+  }
+}
+interface CheckoutResult {
+  worker: number
+  ok: boolean
+  error?: { name: string; code: string; dependency: string }
+}
+const panels = async () => (await getJson<{ workers: WorkerPanels[] }>('/api/overview')).workers[0]!
+const runHedged = async (requests: number) => {
+  const res = await post('/api/hedging/run', { requests })
+  expect(res.status).toBe(200)
+  return (await res.json()) as HedgeRun
+}
+/** Nearest-rank p90 of what the records measured. */
+const p90 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(0.9 * values.length) - 1]!
+const callCheckout = async () => {
+  const res = await post('/api/dependency/checkout/call')
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { results: Array<{ worker: number; ok: boolean; value: CheckoutResult }> }).results.map((r) => r.value)
+}
+
+describe('hedging panel', () => {
+  it('with no slow tail, the first attempt wins every request and nothing is started again or aborted', async () => {
+    expect((await post('/api/hedging', { slowRate: 0, baseMs: 20 })).status).toBe(200)
+    const { records } = await runHedged(20)
+    expect(records).toHaveLength(20)
+    for (const r of records) expect(r).toMatchObject({ winner: 1, attempts: 1, aborted: 0 })
+  })
+
+  it('with a slow tail, hedges win the slow requests, the losing attempts are aborted and p90 drops far below the first attempt alone', async () => {
+    const set = await post('/api/hedging', { slowRate: 0.25, slowMs: 800 })
+    expect(await set.json()).toMatchObject({ results: [{ worker: 1, ok: true, value: { slowRate: 0.25, slowMs: 800, baseMs: 20 } }] })
+    expect((await panels()).hedging).toMatchObject({ hedge: { delay: 50, attempts: 3 }, upstream: { slowRate: 0.25, slowMs: 800 } })
+    const before = (await runHedged(1)).summary
+
+    const { records, summary } = await runHedged(100)
+    const hedgeWins = records.filter((r) => r.winner !== null && r.winner > 1)
+    // P(no first attempt slow in 100 at 25 %) is 0.75^100: a hedge wins some.
+    expect(hedgeWins.length).toBeGreaterThan(0)
+    for (const r of records) {
+      expect(r.winner).not.toBeNull()
+      // Every attempt but the winner was started and then aborted when the winner answered.
+      expect(r.aborted).toBe(r.attempts - 1)
+    }
+    expect(summary.hedgeWon - before.hedgeWon).toBe(hedgeWins.length)
+    expect(summary.aborted - before.aborted).toBe(records.reduce((n, r) => n + r.aborted, 0))
+    // A quarter of first attempts take 720-880 ms; a request stays slow only when all three are slow.
+    expect(p90(records.map((r) => r.unhedgedMs))).toBeGreaterThanOrEqual(700)
+    expect(p90(records.map((r) => r.hedgedMs))).toBeLessThan(400)
+    await post('/api/hedging', { slowRate: 0.1, slowMs: 600 })
+  }, 30_000)
+})
+
+describe('dependency panel', () => {
+  it('runs payments and checkout on the shared SysV storage', async () => {
+    expect((await panels()).dependency.storage).toEqual({ label: 'sysv', scope: 'host' })
+  })
+
+  it('rejects checkout with CircuitDependencyError while a tripped payments is open, without counting a failure, and serves once payments closes', async () => {
+    expect(await callCheckout()).toEqual([expect.objectContaining({ worker: 1, ok: true })])
+
+    const trip = await post('/api/dependency/payments/trip')
+    expect(trip.status).toBe(200)
+    const tripped = (await trip.json()) as { state: string; failingCalls: number }
+    expect(tripped.state).toBe('open')
+    expect(tripped.failingCalls).toBeGreaterThanOrEqual(10)
+
+    const rejected = await callCheckout()
+    expect(rejected).toEqual([
+      expect.objectContaining({ worker: 1, ok: false, error: expect.objectContaining({ name: 'CircuitDependencyError', code: 'ERR_CIRCUIT_DEPENDENCY', dependency: 'payments' }) }),
+    ])
+    const { dependency } = await panels()
+    expect(dependency.payments.state).toBe('open')
+    // The dependency turned checkout's call away: checkout itself stays closed with no failure.
+    expect(dependency.checkout).toMatchObject({ state: 'closed', failures: 0 })
+    expect(dependency.checkout.calls.dependency).toBeGreaterThan(0)
+    expect(dependency.checkout.rejections).toBeGreaterThan(0)
+    expect((await events()).find((e) => e.kind === 'control' && /trip payments on worker 1: open/.test(e.text ?? ''))).toBeDefined()
+
+    expect((await post('/api/dependency/payments/force-close')).status).toBe(200)
+    expect(await callCheckout()).toEqual([expect.objectContaining({ ok: true })])
+  })
+
+  it('rejects checkout while payments is forced open, and serves again after a hard reset of payments', async () => {
+    const open = await post('/api/dependency/payments/force-open')
+    expect(await open.json()).toMatchObject({ worker: 1, action: 'force-open', state: 'open' })
+    expect(await callCheckout()).toEqual([expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'ERR_CIRCUIT_DEPENDENCY' }) })])
+    expect(await (await post('/api/dependency/payments/hard-reset')).json()).toMatchObject({ state: 'closed' })
+    expect(await callCheckout()).toEqual([expect.objectContaining({ ok: true })])
+  })
+})
+
 describe('snapshots', () => {
   it('exports every worker as a JSON download and restores it on import', async () => {
     await post('/api/circuits/search/force-open')
@@ -158,6 +269,12 @@ describe('bad input', () => {
     ['a snapshot of another version', '/api/snapshot', { version: 7, circuits: [] }, /snapshot\.version must be 1/],
     ['a snapshot entry with a bad state', '/api/snapshot', { version: 1, circuits: [{ name: 'search', state: 'weird', openedAt: null, epoch: 1, failureCount: 0, successCount: 0 }] }, /snapshot\.state/],
     ['a snapshot that is neither kind', '/api/snapshot', { hello: 1 }, /demo snapshot/],
+    ['a slow share above 1', '/api/hedging', { slowRate: 1.5 }, /slowRate must be a number from 0 to 1, got 1.5/],
+    ['a slow latency as text', '/api/hedging', { slowMs: 'long' }, /slowMs must be an integer from 0 to 10000/],
+    ['a tail field it does not know', '/api/hedging', { p90: 1 }, /unknown field 'p90'/],
+    ['a hedged run of 0 requests', '/api/hedging/run', { requests: 0 }, /requests must be an integer from 1 to 100, got 0/],
+    ['a hedged run of 101 requests', '/api/hedging/run', { requests: 101 }, /requests must be an integer from 1 to 100/],
+    ['an unknown payments action', '/api/dependency/payments/explode', undefined, /action must be one of trip, force-open, force-close, hard-reset/],
   ]
 
   it.each(cases)('answers 400 with a message for %s', async (_, path, body, message, raw) => {

@@ -94,15 +94,68 @@ describe('dashboard in headless Chromium, demo on 2 cluster workers', () => {
     await page.waitForSelector('#feed li[data-kind="control"]:has-text("imported a state snapshot")', { timeout: 10_000 })
   })
 
-  it('replaces a worker that dies and brings it to the settings the dashboard set', async () => {
-    type Overview = { workers: Array<{ worker: number; pid: number; upstream: { failureRate: number }; primaryMode: string }> }
+  it('hedging panel: with a slow tail, hedges win on both workers, the losers are aborted and the hedged p90 stays far below the first attempt alone', async () => {
+    await page.click('[data-testid="tail-30"]')
+    // The slider sends its value on change, as a drag ending does.
+    await page.$eval('#slow-ms', (el: HTMLInputElement) => {
+      el.value = '900'
+      el.dispatchEvent(new Event('change'))
+    })
+    await page.waitForSelector('#slow-ms-value:has-text("900 ms")', { timeout: 10_000 })
+    await page.waitForSelector('[data-testid="tail-30"].active', { timeout: 10_000 })
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll<HTMLElement>('#hedge-workers tr[data-worker]')]
+        const p90 = (row: HTMLElement, cls: string) => Number(row.querySelector<HTMLElement>(`td.${cls}`)?.dataset['p90'] || NaN)
+        return (
+          rows.length === 2 &&
+          rows.every((r) => Number(r.dataset['hedgeWon']) > 0 && Number(r.dataset['aborted']) > 0 && p90(r, 'without') >= 800 && p90(r, 'with') < p90(r, 'without') / 2)
+        )
+      },
+      undefined,
+      { timeout: 30_000 },
+    )
+    await page.waitForSelector('#hedge-requests li.hedge-won:has-text("won")')
+    mkdirSync(SCREENSHOTS, { recursive: true })
+    await page.locator('.panels').screenshot({ path: `${SCREENSHOTS}panels-hedging.png`, animations: 'disabled' })
+  }, 45_000)
+
+  it('dependency panel: tripping payments on one worker turns checkout away with CircuitDependencyError on both workers until payments closes', async () => {
+    const outcome = (worker: number, payments: string, result: string) => `.dep-worker[data-worker="${worker}"][data-payments="${payments}"][data-outcome="${result}"]`
+    for (const worker of [1, 2]) await page.waitForSelector(outcome(worker, 'closed', 'ok'), { timeout: 15_000 })
+
+    await page.click('[data-testid="payments-trip"]')
+    for (const worker of [1, 2]) {
+      const row = await page.waitForSelector(outcome(worker, 'open', 'dependency'), { timeout: 15_000 })
+      expect(await row.textContent()).toContain("CircuitDependencyError (ERR_CIRCUIT_DEPENDENCY), dependency 'payments'")
+    }
+    await page.locator('.panels').screenshot({ path: `${SCREENSHOTS}panels-dependency.png`, animations: 'disabled' })
+    // Traffic keeps calling payments: after resetAfter (~5 s) its probes succeed and it closes,
+    // and checkout serves again on both workers without anyone touching it.
+    for (const worker of [1, 2]) await page.waitForSelector(outcome(worker, 'closed', 'ok'), { timeout: 20_000 })
+
+    // Forced open through one worker: the other worker's checkout reads it from the shared storage.
+    const forced = (await (await fetch(new URL('/api/dependency/payments/force-open', demo.url), { method: 'POST' })).json()) as { worker: number; state: string }
+    expect(forced.state).toBe('open')
+    const called = (await (await fetch(new URL('/api/dependency/checkout/call', demo.url), { method: 'POST' })).json()) as {
+      results: Array<{ worker: number; value: { ok: boolean; error?: { code: string; dependency: string } } }>
+    }
+    expect(called.results.map((r) => r.worker).sort()).toEqual([1, 2])
+    for (const r of called.results) expect(r.value).toMatchObject({ ok: false, error: { code: 'ERR_CIRCUIT_DEPENDENCY', dependency: 'payments' } })
+    await page.click('[data-testid="payments-force-close"]')
+    for (const worker of [1, 2]) await page.waitForSelector(outcome(worker, 'closed', 'ok'), { timeout: 10_000 })
+  }, 60_000)
+
+  it('replaces a worker that dies and brings it to the settings the dashboard set, the hedging tail included', async () => {
+    type Overview = { workers: Array<{ worker: number; pid: number; upstream: { failureRate: number }; primaryMode: string; hedging: { upstream: { slowRate: number; slowMs: number } } | null }> }
     const overview = async () => (await (await fetch(new URL('/api/overview', demo.url), { signal: AbortSignal.timeout(5_000) })).json()) as Overview
     const victim = (await overview()).workers[0]!
     process.kill(victim.pid, 'SIGKILL')
     const after = await until('a replacement worker with the same settings', async () => {
       const { workers } = await overview()
       const fresh = workers.find((w) => w.worker > 2)
-      return workers.length === 2 && fresh && fresh.upstream?.failureRate === 1 && fresh.primaryMode === 'throw' ? workers : undefined
+      const tail = fresh?.hedging?.upstream
+      return workers.length === 2 && fresh && fresh.upstream?.failureRate === 1 && fresh.primaryMode === 'throw' && tail?.slowRate === 0.3 && tail.slowMs === 900 ? workers : undefined
     }, 20_000, 200).catch((error: Error) => {
       throw new Error(`${error.message}\ndemo output:\n${demo.output().slice(-3000)}`)
     })
