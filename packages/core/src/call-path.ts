@@ -59,7 +59,7 @@ export class CallPath<T> {
   // Whether storage answered the last status read synchronously (in-process storage).
   #syncRead = false
 
-  constructor(name: string, config: CircuitConfig, storage: Storage, lookup: DependencyLookup) {
+  constructor(name: string, config: CircuitConfig, storage: Storage, lookup: DependencyLookup | undefined) {
     this.name = name
     this.#config = config
     this.hooks = new HookRunner(name, config.on)
@@ -69,7 +69,7 @@ export class CallPath<T> {
     this.transitions = new Transitions(this.cache, this.hooks)
     this.outcomes = new OutcomeRecorder(this.cache, this.transitions, this.pending, config)
     this.#permits = new ProbePermits(this.io, this.pending, config.halfOpenCalls, config.timeout ?? config.resetAfter)
-    this.#dependencies = config.dependsOn && new Dependencies(name, config.dependsOn, lookup)
+    this.#dependencies = config.dependsOn && lookup && new Dependencies(name, config.dependsOn, lookup)
     this.#mayHandOver = config.fallback === undefined && !this.hooks.hasBeforeTransition
     this.#rejectOpen = Object.freeze({ circuit: name, reason: 'open' })
     this.#rejectFull = Object.freeze({ circuit: name, reason: 'half_open_full' })

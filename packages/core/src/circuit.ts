@@ -28,8 +28,6 @@ export type { CircuitStats, LastError, SyncInput }
 
 const NO_OP = () => {}
 
-// Each circuit's call path, for circuits that depend on it (`dependsOn`) to read its phase.
-const paths = new WeakMap<object, CallPath<unknown>>()
 
 /**
  * A circuit breaker whose state lives in a `Storage`, so every instance sharing that storage
@@ -60,9 +58,8 @@ export class Circuit<T = never> {
     checkCircuitName(name, storage.capabilities.maxNameBytes, storage.name)
     this.name = name
     this.#config = config
-    const path = new CallPath<T>(name, config, storage, (ref) => this.#lookup(ref))
+    const path = new CallPath<T>(name, config, storage, config.dependsOn && ((ref) => this.#lookup(ref)))
     this.#path = path
-    paths.set(this, path)
     this.#io = path.io
     this.#cache = path.cache
     this.#transitions = path.transitions
@@ -144,9 +141,10 @@ export class Circuit<T = never> {
     }
   }
 
+  /** The call path of a circuit this one depends on (of this copy of core: another copy's is not readable). */
   #lookup(ref: CircuitRef): CallPath<unknown> | undefined {
     const circuit = resolve(ref, this.#registry)
-    return circuit && paths.get(circuit)
+    return circuit !== undefined && #path in circuit ? circuit.#path : undefined
   }
 
   /** `fn` as a function guarded by this circuit (its arguments pass through; use `call` for the signal). */
