@@ -37,8 +37,8 @@ export class CallPath<T> {
   fallbacks = 0
   /** Calls that outlived `timeout`. */
   timeouts = 0
-  /** The last counted failure's error and when it happened (epoch ms). */
-  lastError: { readonly error: unknown; readonly at: number } | undefined
+  /** The last counted failure's error (when: `outcomes.lastFailureAt`); kept as is, described only by `stats()`. */
+  lastError: unknown = undefined
   readonly name: string
   readonly hooks: HookRunner
   readonly io: StorageIO
@@ -232,7 +232,7 @@ export class CallPath<T> {
       sawFail: (error) => {
         this.#inFlight--
         if (isCircuitTimeoutError(error) || this.outcomes.counts(error)) {
-          this.lastError = { error, at: this.#config.clock() }
+          this.lastError = error
           this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
         }
       },
@@ -253,7 +253,7 @@ export class CallPath<T> {
       throw error
     }
     if (timedOut) this.timeouts++
-    this.lastError = { error, at: this.#config.clock() }
+    this.lastError = error
     const counted = this.outcomes.failure(phase, permit !== undefined, started)
     const outcome: CallOutcome = timedOut ? 'timeout' : 'failure'
     // Thrown rather than returned as a rejected promise: one promise hop fewer per failure.

@@ -45,11 +45,11 @@ export function describeError(error: unknown, at: number): LastError {
 
 /** This instance's own counters, from its call path. */
 export function localCounters(path: CallPath<unknown>): Pick<CircuitStats, 'rejections' | 'fallbacks' | 'timeouts' | 'lastError'> {
-  const last = path.lastError
+  const at = path.outcomes.lastFailureAt
   return {
     rejections: path.rejections,
     fallbacks: path.fallbacks,
     timeouts: path.timeouts,
-    lastError: last === undefined ? null : describeError(last.error, last.at),
+    lastError: path.lastError === undefined || at === null ? null : describeError(path.lastError, at),
   }
 }

@@ -259,7 +259,12 @@ export class Circuit<T = never> {
     path.rejections = entry.rejections ?? path.rejections
     path.fallbacks = entry.fallbacks ?? path.fallbacks
     path.timeouts = entry.timeouts ?? path.timeouts
-    if (entry.lastError) path.lastError = { error: Object.assign(new Error(entry.lastError.message), { name: entry.lastError.class }), at: entry.lastError.at }
+    if (entry.lastError) {
+      // A stand-in that describes itself as the exported one did: same class name and message.
+      const { class: name, message, at } = entry.lastError
+      path.lastError = Object.assign(new Error(message), { name, constructor: { name } })
+      this.#outcomes.lastFailureAt = at
+    }
   }
 
   /**
