@@ -1,11 +1,7 @@
-import { admit } from './state-machine.js'
-import type { HalfOpenPhase, OpenPhase, Phase } from './state-machine.js'
+import { Cancelled, runAttempts } from './attempts.js'
 import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
-import type { Protected } from './options.js'
-import type { MaybePromise } from './types.js'
 import type { ClosedHandlers } from './closed-handlers.js'
 import type { CircuitConfig } from './config.js'
-import { Cancelled, runAttempts } from './attempts.js'
 import { Dependencies } from './dependencies.js'
 import type { DependencyLookup } from './dependencies.js'
 import { CircuitBulkheadError, CircuitDependencyError, CircuitOpenError, isCircuitTimeoutError } from './errors.js'
@@ -21,9 +17,12 @@ import type { Storage } from './storage.js'
 import { StorageIO } from './storage-io.js'
 import { runWithTimeout } from './timeout.js'
 import { Transitions } from './transitions.js'
+import type { Protected } from './options.js'
+import { admit } from './state-machine.js'
+import type { HalfOpenPhase, OpenPhase, Phase } from './state-machine.js'
+import type { MaybePromise } from './types.js'
 
 const NEVER_ABORTED = new AbortController().signal
-
 
 /**
  * One circuit's per-call path and the parts it drives: admission against the cached phase, the
@@ -231,10 +230,11 @@ export class CallPath<T> {
       },
       sawFail: (error) => {
         this.#inFlight--
-        if (isCircuitTimeoutError(error) || this.outcomes.counts(error)) {
-          this.lastError = error
-          this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
-        }
+        const timedOut = isCircuitTimeoutError(error)
+        if (!timedOut && !this.outcomes.counts(error)) return
+        if (timedOut) this.timeouts++
+        this.lastError = error
+        this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
       },
     })
   }

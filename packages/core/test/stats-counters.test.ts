@@ -15,6 +15,13 @@ describe('stats() counts rejections, fallbacks and timeouts, and keeps the last 
     expect(stats.lastError).toEqual({ class: 'CircuitTimeoutError', message: expect.stringContaining('timed out after 5 ms'), at: clock() })
   })
 
+  it('counts a timeout on a circuit with no fallback, whose callers await their own promise', async () => {
+    const { circuit } = setup({ timeout: 5, threshold: { failures: 10, within: 60_000 } })
+    await circuit.call(ok(1)) // outcome writes are seen to be synchronous: calls are handed over from here
+    await rejection(circuit.call(() => new Promise<never>(() => {})))
+    expect(await circuit.stats()).toMatchObject({ timeouts: 1, failures: 1, lastError: { class: 'CircuitTimeoutError' } })
+  })
+
   it('keeps lastError null until a failure is counted, and ignores errors isFailure rejects', async () => {
     const { circuit } = setup({ isFailure: (e) => !(e instanceof RangeError) })
     await rejection(circuit.call(() => Promise.reject(new RangeError('not counted'))))
