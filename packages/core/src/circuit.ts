@@ -94,8 +94,11 @@ export class Circuit<T = never> {
   }
 
   /**
-   * Runs `fn` under the circuit. `fn` receives an AbortSignal that aborts when `timeout` passes.
-   * @throws CircuitOpenError when open (or half_open with every probe permit taken) and no fallback serves.
+   * Runs `fn` under the circuit. `fn` receives an AbortSignal that aborts when `timeout` passes or
+   * when `options.signal` (the caller's cancellation) aborts; a cancelled call rejects with the
+   * signal's reason and counts as nothing.
+   * @throws CircuitOpenError when open, isolated, or half_open with every probe permit taken, and no fallback serves.
+   * @throws CircuitDependencyError when a circuit of `dependsOn` is open and no fallback serves.
    * @throws CircuitBulkheadError when `maxConcurrent` calls already run and no fallback serves.
    * @throws CircuitTimeoutError when the call outlives `timeout` and no fallback serves.
    */
