@@ -1,8 +1,12 @@
 import { admit } from './state-machine.js'
 import type { HalfOpenPhase, OpenPhase, Phase } from './state-machine.js'
 import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
+import type { MaybePromise } from './types.js'
 import type { CircuitConfig } from './config.js'
-import { CircuitBulkheadError, CircuitOpenError, isCircuitTimeoutError } from './errors.js'
+import { Cancelled, runAttempts } from './attempts.js'
+import { Dependencies } from './dependencies.js'
+import type { DependencyLookup } from './dependencies.js'
+import { CircuitBulkheadError, CircuitDependencyError, CircuitOpenError, isCircuitTimeoutError } from './errors.js'
 import { runFallback } from './fallback.js'
 import { HookRunner } from './hooks.js'
 import { isThenable } from './maybe.js'
@@ -38,6 +42,15 @@ interface ClosedHandlers {
  * what the fallback serves.
  */
 export class CallPath<T> {
+  /** Calls turned away without running (open, isolated, half-open full, bulkhead, dependency). */
+  rejections = 0
+  /** Answers served by the fallback. */
+  fallbacks = 0
+  /** Calls that outlived `timeout`. */
+  timeouts = 0
+  /** The last counted failure's error and when it happened (epoch ms). */
+  lastError: { readonly error: unknown; readonly at: number } | undefined
+  readonly name: string
   readonly hooks: HookRunner
   readonly io: StorageIO
   readonly cache: StatusCache
@@ -47,6 +60,7 @@ export class CallPath<T> {
   readonly #config: CircuitConfig
   readonly #name: string
   readonly #permits: ProbePermits
+  readonly #dependencies: Dependencies | undefined
   readonly #rejectOpen: RejectMessage
   readonly #rejectFull: RejectMessage
   // Nothing can stand between a call's own promise and its caller: no fallback to serve, and
@@ -57,35 +71,70 @@ export class CallPath<T> {
   // Whether storage answered the last status read synchronously (in-process storage).
   #syncRead = false
 
-  constructor(name: string, config: CircuitConfig, storage: Storage) {
+  constructor(name: string, config: CircuitConfig, storage: Storage, lookup: DependencyLookup) {
+    this.name = name
     this.#name = name
     this.#config = config
     this.hooks = new HookRunner(name, config.on)
     this.io = new StorageIO(name, config.storageTimeout, this.hooks, storage)
-    const timing = { name, resetAfter: config.resetAfter, jitter: config.jitter }
+    const timing = { name, resetAfter: config.resetAfter, jitter: config.jitter, backoff: config.resetBackoff }
     this.cache = new StatusCache(this.io, config.stateCacheTtl, timing, config.onStorageFailure === 'open')
     this.transitions = new Transitions(this.cache, this.hooks)
     this.outcomes = new OutcomeRecorder(this.cache, this.transitions, this.pending, config)
     this.#permits = new ProbePermits(this.io, this.pending, config.halfOpenCalls, config.timeout ?? config.resetAfter)
+    this.#dependencies = config.dependsOn && new Dependencies(name, config.dependsOn, lookup)
     this.#mayHandOver = config.fallback === undefined && !this.hooks.hasBeforeTransition
     this.#rejectOpen = Object.freeze({ circuit: name, reason: 'open' })
     this.#rejectFull = Object.freeze({ circuit: name, reason: 'half_open_full' })
   }
 
-  /** Runs `fn` under the circuit; `ctx` is the tracing context when somebody traces calls. */
-  run<R>(fn: Protected<R>, ctx: CallContext | undefined): Promise<R | T> {
+  /** The phase a call would be admitted under now (for circuits that depend on this one). */
+  readPhase(): MaybePromise<Phase> {
+    return this.cache.read()
+  }
+
+  /**
+   * Runs `fn` under the circuit; `ctx` is the tracing context when somebody traces calls, `signal`
+   * the caller's cancellation.
+   */
+  run<R>(fn: Protected<R>, ctx: CallContext | undefined, signal?: AbortSignal): Promise<R | T> {
+    if (signal !== undefined || this.#config.hedge !== undefined) return this.#runJob(fn, ctx, signal)
+    return this.#start(fn, ctx, true)
+  }
+
+  /** Races `fns` as one call (`callAny`): staggered by `delay` ms, first success wins. */
+  runAny<R>(fns: readonly Protected<R>[], delay: number, ctx: CallContext | undefined, signal: AbortSignal | undefined): Promise<R | T> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    return this.#start((parent) => runAttempts(fns, delay, parent, signal), ctx, false)
+  }
+
+  /** A call with a caller's signal or hedging: one job that runs the attempts, never handed over. */
+  #runJob<R>(fn: Protected<R>, ctx: CallContext | undefined, signal: AbortSignal | undefined): Promise<R | T> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const hedge = this.#config.hedge
+    const fns = hedge === undefined ? [fn] : Array.from({ length: hedge.attempts }, () => fn)
+    return this.#start((parent) => runAttempts(fns, hedge?.delay ?? 0, parent, signal), ctx, false)
+  }
+
+  /** `plain`: `fn` is the caller's own function, whose promise may be handed to the caller. */
+  #start<R>(fn: Protected<R>, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
     const max = this.#config.maxConcurrent
     if (max !== undefined && this.#inFlight >= max) return this.#bulkheadRejected(max, ctx)
+    if (this.#dependencies !== undefined) return this.#checkDependencies(fn, ctx, plain)
+    return this.#read(fn, ctx, plain)
+  }
+
+  #read<R>(fn: Protected<R>, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
     // Reserved before the status read so concurrent admissions cannot overshoot the bulkhead.
     this.#inFlight++
     const phase = this.cache.read()
     if (!isThenable(phase)) {
       this.#syncRead = true
-      return this.#admit(phase, fn, ctx, true)
+      return this.#admit(phase, fn, ctx, true, plain)
     }
     this.#syncRead = false
     return phase.then(
-      (p) => this.#admit(p, fn, ctx, true),
+      (p) => this.#admit(p, fn, ctx, true, plain),
       (error: unknown) => {
         this.#inFlight--
         if (ctx) ctx.outcome = 'rejected'
@@ -94,13 +143,28 @@ export class CallPath<T> {
     )
   }
 
+  /** Turns the call away while a circuit it depends on is open; else reads its own status. */
+  #checkDependencies<R>(fn: Protected<R>, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
+    let blocking: MaybePromise<string | undefined>
+    try {
+      blocking = this.#dependencies!.blocking(this.#config.clock())
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const go = (dependency: string | undefined): Promise<R | T> =>
+      dependency === undefined
+        ? this.#read(fn, ctx, plain)
+        : this.#rejected(new CircuitDependencyError(this.#name, dependency), { circuit: this.#name, reason: 'dependency' }, ctx)
+    return isThenable(blocking) ? blocking.then(go) : go(blocking)
+  }
+
   /** Admits, probes or rejects a call; `mayMove` lets an open circuit whose delay passed go half_open. */
-  #admit<R>(phase: Phase, fn: Protected<R>, ctx: CallContext | undefined, mayMove: boolean): Promise<R | T> {
+  #admit<R>(phase: Phase, fn: Protected<R>, ctx: CallContext | undefined, mayMove: boolean, plain: boolean): Promise<R | T> {
     if (ctx) ctx.state = phase.state
     // Only an open circuit needs the time: a closed call reads no clock.
     switch (admit(phase, phase.state === 'open' ? this.#config.clock() : 0)) {
       case 'run':
-        return this.#execute(fn, phase, undefined, ctx)
+        return this.#execute(fn, phase, undefined, ctx, plain)
       case 'probe':
         return this.#probe(phase as HalfOpenPhase, fn, ctx)
       case 'reject':
@@ -108,7 +172,7 @@ export class CallPath<T> {
       case 'half_open': {
         if (!mayMove) return this.#openRejected(phase as OpenPhase, ctx)
         const next = this.transitions.to(phase, 'half_open', this.#config.clock())
-        return isThenable(next) ? next.then((p) => this.#admit(p, fn, ctx, false)) : this.#admit(next, fn, ctx, false)
+        return isThenable(next) ? next.then((p) => this.#admit(p, fn, ctx, false, plain)) : this.#admit(next, fn, ctx, false, plain)
       }
     }
   }
@@ -116,14 +180,14 @@ export class CallPath<T> {
   #probe<R>(phase: HalfOpenPhase, fn: Protected<R>, ctx: CallContext | undefined): Promise<R | T> {
     const permit = this.#permits.acquire(phase)
     const go = (p: Permit | null): Promise<R | T> => {
-      if (p !== null) return this.#execute(fn, phase, p, ctx)
+      if (p !== null) return this.#execute(fn, phase, p, ctx, false)
       this.#inFlight--
       return this.#rejected((phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
     }
     return isThenable(permit) ? permit.then(go) : go(permit)
   }
 
-  #execute<R>(fn: Protected<R>, phase: Phase, permit: Permit, ctx: CallContext | undefined): Promise<R | T> {
+  #execute<R>(fn: Protected<R>, phase: Phase, permit: Permit, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
     const io = this.io
     const timeout = this.#config.timeout
     let result: Promise<R>
@@ -139,7 +203,7 @@ export class CallPath<T> {
     // The common case — closed, untraced, untimed — settles through handlers made once per phase.
     if (permit === undefined && ctx === undefined && !io.timesCalls) {
       const handlers = this.#handlers?.phase === phase ? this.#handlers : this.#closedHandlers(phase)
-      if (!this.#mayHandOver || !this.#syncRead || io.writesSync !== true) return result.then(handlers.ok, handlers.fail) as Promise<R | T>
+      if (!plain || !this.#mayHandOver || !this.#syncRead || io.writesSync !== true) return result.then(handlers.ok, handlers.fail) as Promise<R | T>
       // With nothing to serve instead and a storage that reads and writes synchronously, the
       // caller can await the function's own promise: the handlers attached first run first, so
       // the outcome is counted (and a trip written) before the caller resumes — one promise hop
@@ -180,7 +244,10 @@ export class CallPath<T> {
       },
       sawFail: (error) => {
         this.#inFlight--
-        if (isCircuitTimeoutError(error) || this.outcomes.counts(error)) this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
+        if (isCircuitTimeoutError(error) || this.outcomes.counts(error)) {
+          this.lastError = { error, at: this.#config.clock() }
+          this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
+        }
       },
     })
   }
@@ -188,11 +255,18 @@ export class CallPath<T> {
   #failed<R>(error: unknown, phase: Phase, permit: Permit, started: number, ctx: CallContext | undefined): R | T | Promise<R | T> {
     this.#inFlight--
     this.#permits.release(permit)
+    // Cancelled by its caller: rejects with the signal's reason and counts as nothing.
+    if (error instanceof Cancelled) {
+      if (ctx) ctx.outcome = 'failure'
+      throw error.reason
+    }
     const timedOut = isCircuitTimeoutError(error)
     if (!timedOut && !this.outcomes.counts(error)) {
       if (ctx) ctx.outcome = 'failure'
       throw error
     }
+    if (timedOut) this.timeouts++
+    this.lastError = { error, at: this.#config.clock() }
     const counted = this.outcomes.failure(phase, permit !== undefined, started)
     const outcome: CallOutcome = timedOut ? 'timeout' : 'failure'
     // Thrown rather than returned as a rejected promise: one promise hop fewer per failure.
@@ -204,20 +278,23 @@ export class CallPath<T> {
     const fallback = this.#config.fallback
     if (ctx) ctx.outcome = fallback === undefined ? outcome : 'fallback'
     if (fallback === undefined) throw error
+    this.fallbacks++
     return runFallback(fallback, error, { circuit: this.#name, state: this.cache.phase.state }) as Promise<T>
   }
 
   #openRejected<R>(phase: OpenPhase, ctx: CallContext | undefined): Promise<R | T> {
     this.#inFlight--
     // One error per opening, reused: it has no stack to capture and its fields do not change.
-    return this.#rejected((phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, 'open')), this.#rejectOpen, ctx)
+    const error = (phase.error ??= new CircuitOpenError(this.#name, phase.record.openedAt, phase.held ? 'isolated' : 'open'))
+    return this.#rejected(error, phase.held ? { circuit: this.#name, reason: 'isolated' } : this.#rejectOpen, ctx)
   }
 
   #bulkheadRejected<R>(max: number, ctx: CallContext | undefined): Promise<R | T> {
     return this.#rejected(new CircuitBulkheadError(this.#name, max), { circuit: this.#name, reason: 'bulkhead' }, ctx)
   }
 
-  #rejected<R>(error: CircuitOpenError | CircuitBulkheadError, event: RejectMessage, ctx: CallContext | undefined): Promise<R | T> {
+  #rejected<R>(error: CircuitOpenError | CircuitBulkheadError | CircuitDependencyError, event: RejectMessage, ctx: CallContext | undefined): Promise<R | T> {
+    this.rejections++
     this.hooks.reject(event)
     if (this.#config.fallback === undefined) {
       if (ctx) ctx.outcome = 'rejected'

@@ -6,8 +6,12 @@ import { channels } from './channels.js'
 import type { CallContext } from './channels.js'
 import { assertStorage, configToJSON, resolveConfig } from './config.js'
 import type { CircuitConfig } from './config.js'
+import { ConfigurationError } from './errors.js'
 import { checkCircuitName } from './kit/names.js'
-import type { CircuitOptions } from './options.js'
+import { MAX_TIMER_MS } from './kit/numbers.js'
+import type { CircuitStats, LastError } from './circuit-stats.js'
+import { localCounters } from './circuit-stats.js'
+import type { CallOptions, CircuitOptions, CircuitRef } from './options.js'
 import type { OutcomeRecorder } from './outcomes.js'
 import { defaultRegistry } from './registry.js'
 import type { Registry } from './registry.js'
@@ -20,25 +24,24 @@ import { listen } from './subscriptions.js'
 import type { Transitions } from './transitions.js'
 import type { CircuitState } from './types.js'
 
-export type { SyncInput }
-
-/** What `stats()` answers; counts are over the threshold window. */
-export interface CircuitStats {
-  /** Current state (read from storage). */
-  state: CircuitState
-  /** Failures counted in the threshold window. */
-  failures: number
-  /** Successes counted in the threshold window. */
-  successes: number
-  /** When the circuit last opened (epoch ms), or `null`. */
-  openedAt: number | null
-  /** Epoch of the current status. */
-  epoch: number
-  /** Last counted failure this instance saw (epoch ms), or `null`. */
-  lastFailureAt: number | null
-}
+export type { CircuitStats, LastError, SyncInput }
 
 const NO_OP = () => {}
+
+// Each circuit's call path, for circuits that depend on it (`dependsOn`) to read its phase.
+const paths = new WeakMap<object, CallPath<unknown>>()
+
+/** Options of `callAny`. */
+export interface CallAnyOptions extends CallOptions {
+  /** Wait before starting each next function (ms); one that fails starts the next at once. Default: `hedge.delay`, else 0. */
+  delay?: number
+}
+
+/** An isolation hold (`isolate()`): the circuit stays open, on every instance, until released. */
+export interface IsolationHold {
+  /** Releases this hold (once; later calls do nothing). The last release closes the circuit. */
+  release(): Promise<void>
+}
 
 /**
  * A circuit breaker whose state lives in a `Storage`, so every instance sharing that storage
@@ -69,12 +72,14 @@ export class Circuit<T = never> {
     checkCircuitName(name, storage.capabilities.maxNameBytes, storage.name)
     this.name = name
     this.#config = config
-    const path = new CallPath<T>(name, config, storage)
+    const path = new CallPath<T>(name, config, storage, (ref) => this.#lookup(ref))
     this.#path = path
+    paths.set(this, path)
     this.#io = path.io
     this.#cache = path.cache
     this.#transitions = path.transitions
     this.#outcomes = path.outcomes
+    if (config.cascadesTo !== undefined) this.#transitions.onOpened = () => this.#cascade(config.cascadesTo!)
     // Registered before anything is attached to the storage: a circuit whose construction
     // throws (a duplicate name) must leave no subscription or retained name behind.
     registry?.register(this)
@@ -108,10 +113,63 @@ export class Circuit<T = never> {
    * @throws CircuitBulkheadError when `maxConcurrent` calls already run and no fallback serves.
    * @throws CircuitTimeoutError when the call outlives `timeout` and no fallback serves.
    */
-  call<R>(fn: Protected<R>): Promise<R | T> {
-    if (!channels.call.hasSubscribers) return this.#path.run(fn, undefined)
+  call<R>(fn: Protected<R>, options?: CallOptions): Promise<R | T> {
+    const signal = options?.signal
+    if (!channels.call.hasSubscribers) return this.#path.run(fn, undefined, signal)
     const context: CallContext = { circuit: this.name, state: this.#cache.phase.state }
-    return channels.call.tracePromise(() => this.#path.run(fn, context), context)
+    return channels.call.tracePromise(() => this.#path.run(fn, context, signal), context)
+  }
+
+  /**
+   * Races different functions as one call (the Ruby gem BreakerMachines' `backends`): the first
+   * starts at once, each next one `delay` ms later (or at once when all started so far failed);
+   * the first success wins and the others are aborted. The whole counts as one outcome.
+   */
+  callAny<R>(fns: ReadonlyArray<Protected<R>>, options?: CallAnyOptions): Promise<R | T> {
+    if (!Array.isArray(fns) || fns.length === 0 || fns.some((fn) => typeof fn !== 'function')) {
+      return Promise.reject(new ConfigurationError('callAny', 'takes a non-empty array of functions', fns))
+    }
+    const delay = options?.delay ?? this.#config.hedge?.delay ?? 0
+    if (!(delay >= 0 && delay <= MAX_TIMER_MS)) return Promise.reject(new ConfigurationError('callAny.delay', 'must be a number of milliseconds >= 0', delay))
+    const signal = options?.signal
+    if (!channels.call.hasSubscribers) return this.#path.runAny(fns, delay, undefined, signal)
+    const context: CallContext = { circuit: this.name, state: this.#cache.phase.state }
+    return channels.call.tracePromise(() => this.#path.runAny(fns, delay, context, signal), context)
+  }
+
+  /**
+   * Holds the circuit open — on every instance sharing its storage — until the hold is released
+   * (cockatiel's `isolate()`). Holds are counted across instances; calls are rejected with
+   * `CircuitOpenError` (reason `'isolated'`), no probe goes through, and the last release closes
+   * the circuit. `forceClose()` and `reset()` do not lift holds; `hardReset()` clears them.
+   */
+  async isolate(): Promise<IsolationHold> {
+    await this.#transitions.hold(1, this.#config.clock)
+    let released = false
+    return {
+      release: async () => {
+        if (released) return
+        released = true
+        await this.#transitions.hold(-1, this.#config.clock)
+      },
+    }
+  }
+
+  #lookup(ref: CircuitRef): CallPath<unknown> | undefined {
+    const circuit = typeof ref === 'string' ? (this.#registry ?? defaultRegistry).get(ref) : ref
+    return circuit && paths.get(circuit)
+  }
+
+  /** Opens the circuits of `cascadesTo` (through their storage): this one just opened. */
+  #cascade(targets: readonly CircuitRef[]): void {
+    for (const ref of targets) {
+      const circuit = typeof ref === 'string' ? (this.#registry ?? defaultRegistry).get(ref) : ref
+      if (circuit === undefined) {
+        this.#path.hooks.error('cascadesTo', new ConfigurationError('cascadesTo', `of circuit '${this.name}' names no registered circuit`, ref))
+        continue
+      }
+      this.#path.pending.track(circuit.forceOpen().then(undefined, (error: unknown) => this.#path.hooks.error('cascadesTo', error)))
+    }
   }
 
   /** `fn` as a function guarded by this circuit (its arguments pass through; use `call` for the signal). */
@@ -183,7 +241,15 @@ export class Circuit<T = never> {
     const phase = await this.#cache.fresh()
     const counts = await this.#outcomes.windowCounts()
     const { record } = phase
-    return { state: phase.state, ...counts, openedAt: record.openedAt, epoch: record.epoch, lastFailureAt: this.#outcomes.lastFailureAt }
+    return {
+      state: phase.state,
+      ...counts,
+      openedAt: record.openedAt,
+      epoch: record.epoch,
+      lastFailureAt: this.#outcomes.lastFailureAt,
+      ...localCounters(this.#path),
+      holds: record.holds ?? 0,
+    }
   }
 
   /** This circuit as a plain-JSON snapshot entry (see `registry.exportAll()`). */
@@ -197,6 +263,10 @@ export class Circuit<T = never> {
       failureCount: s.failures,
       successCount: s.successes,
       lastFailureAt: s.lastFailureAt,
+      rejections: s.rejections,
+      fallbacks: s.fallbacks,
+      timeouts: s.timeouts,
+      lastError: s.lastError,
       config: this.config,
     }
   }
@@ -210,6 +280,11 @@ export class Circuit<T = never> {
     const entry = readSnapshotEntry(snapshot)
     await restore(this.#cache, entry, this.#config.threshold.within, this.#config.clock())
     this.#outcomes.lastFailureAt = entry.lastFailureAt
+    const path = this.#path
+    path.rejections = entry.rejections ?? path.rejections
+    path.fallbacks = entry.fallbacks ?? path.fallbacks
+    path.timeouts = entry.timeouts ?? path.timeouts
+    if (entry.lastError) path.lastError = { error: Object.assign(new Error(entry.lastError.message), { name: entry.lastError.class }), at: entry.lastError.at }
   }
 
   /**

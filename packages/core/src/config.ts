@@ -1,7 +1,7 @@
 import { ConfigurationError } from './errors.js'
 import { MAX_TIMER_MS } from './kit/numbers.js'
 import { rejectUnknownKeys } from './option-keys.js'
-import type { AbsoluteThreshold, BatchOptions, CircuitHooks, CircuitOptions, Fallback, RateThreshold } from './options.js'
+import type { AbsoluteThreshold, BatchOptions, CircuitHooks, CircuitOptions, CircuitRef, Fallback, HedgeOptions, RateThreshold, ResetBackoff } from './options.js'
 import type { Storage } from './storage.js'
 import type { Clock } from './types.js'
 
@@ -25,6 +25,10 @@ export interface CircuitConfig {
   readonly clock: Clock
   readonly onStorageFailure: 'open' | 'throw'
   readonly storageTimeout: number
+  readonly resetBackoff: ResetBackoff | undefined
+  readonly hedge: HedgeOptions | undefined
+  readonly dependsOn: readonly CircuitRef[] | undefined
+  readonly cascadesTo: readonly CircuitRef[] | undefined
 }
 
 /** Every key `CircuitOptions` knows. */
@@ -46,6 +50,10 @@ const OPTIONS = [
   'registry',
   'onStorageFailure',
   'storageTimeout',
+  'resetBackoff',
+  'hedge',
+  'dependsOn',
+  'cascadesTo',
 ] as const
 
 /** `minimumCalls` of a rate threshold when none is given: the Ruby gem's default. */
@@ -110,6 +118,39 @@ function batch(value: unknown): BatchOptions | undefined {
   return { interval: milliseconds('batch.interval', b.interval), maxSize: positiveInteger('batch.maxSize', b.maxSize) }
 }
 
+function resetBackoff(value: unknown, resetAfter: number): ResetBackoff | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null) throw new ConfigurationError('resetBackoff', 'must be { multiplier, max }', value)
+  const b = value as Record<string, unknown>
+  rejectUnknownKeys(b, ['multiplier', 'max'], 'resetBackoff.')
+  if (typeof b.multiplier !== 'number' || !Number.isFinite(b.multiplier) || b.multiplier <= 1) {
+    throw new ConfigurationError('resetBackoff.multiplier', 'must be a number > 1', b.multiplier)
+  }
+  const max = milliseconds('resetBackoff.max', b.max)
+  if (max < resetAfter) throw new ConfigurationError('resetBackoff.max', `must be at least resetAfter (${resetAfter} ms)`, max)
+  return { multiplier: b.multiplier, max }
+}
+
+function hedge(value: unknown): HedgeOptions | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null) throw new ConfigurationError('hedge', 'must be { delay, attempts }', value)
+  const h = value as Record<string, unknown>
+  rejectUnknownKeys(h, ['delay', 'attempts'], 'hedge.')
+  const attempts = positiveInteger('hedge.attempts', h.attempts)
+  if (attempts < 2) throw new ConfigurationError('hedge.attempts', 'must be at least 2 (the first run included)', attempts)
+  return { delay: milliseconds('hedge.delay', h.delay, true), attempts }
+}
+
+function circuitRefs(option: string, value: unknown): readonly CircuitRef[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) throw new ConfigurationError(option, 'must be an array of circuits or circuit names', value)
+  value.forEach((ref, i) => {
+    const ok = (typeof ref === 'string' && ref.length > 0) || (typeof ref === 'object' && ref !== null && typeof (ref as { call?: unknown }).call === 'function')
+    if (!ok) throw new ConfigurationError(`${option}[${i}]`, 'must be a Circuit or a circuit name', ref)
+  })
+  return value.length > 0 ? [...value] : undefined
+}
+
 function hooks(value: unknown): CircuitHooks {
   if (value === undefined) return {}
   if (typeof value !== 'object' || value === null) throw new ConfigurationError('on', 'must be an object of hook functions', value)
@@ -140,9 +181,10 @@ export function resolveConfig(options: CircuitOptions): CircuitConfig {
   const o = options
   const failure = o.onStorageFailure ?? 'open'
   if (failure !== 'open' && failure !== 'throw') throw new ConfigurationError('onStorageFailure', "must be 'open' or 'throw'", failure)
+  const reset = milliseconds('resetAfter', o.resetAfter ?? 60_000)
   return {
     threshold: threshold(o.threshold ?? { failures: 5, within: 60_000 }),
-    resetAfter: milliseconds('resetAfter', o.resetAfter ?? 60_000),
+    resetAfter: reset,
     jitter: fraction('jitter', o.jitter ?? 0.25, true),
     halfOpenCalls: positiveInteger('halfOpenCalls', o.halfOpenCalls ?? 1),
     successThreshold: positiveInteger('successThreshold', o.successThreshold ?? 1),
@@ -156,6 +198,10 @@ export function resolveConfig(options: CircuitOptions): CircuitConfig {
     clock: o.clock === undefined ? Date.now : fn('clock', o.clock),
     onStorageFailure: failure,
     storageTimeout: milliseconds('storageTimeout', o.storageTimeout ?? 1_000),
+    resetBackoff: resetBackoff(o.resetBackoff, reset),
+    hedge: hedge(o.hedge),
+    dependsOn: circuitRefs('dependsOn', o.dependsOn),
+    cascadesTo: circuitRefs('cascadesTo', o.cascadesTo),
   }
 }
 
@@ -173,5 +219,9 @@ export function configToJSON(config: CircuitConfig): Record<string, unknown> {
     batch: config.batch ? { ...config.batch } : null,
     onStorageFailure: config.onStorageFailure,
     storageTimeout: config.storageTimeout,
+    resetBackoff: config.resetBackoff ? { ...config.resetBackoff } : null,
+    hedge: config.hedge ? { ...config.hedge } : null,
+    dependsOn: config.dependsOn?.map((ref) => (typeof ref === 'string' ? ref : ref.name)) ?? [],
+    cascadesTo: config.cascadesTo?.map((ref) => (typeof ref === 'string' ? ref : ref.name)) ?? [],
   }
 }

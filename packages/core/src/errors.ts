@@ -5,6 +5,7 @@ export type BreakerErrorCode =
   | 'ERR_CIRCUIT_OPEN'
   | 'ERR_CIRCUIT_BULKHEAD'
   | 'ERR_CIRCUIT_TIMEOUT'
+  | 'ERR_CIRCUIT_DEPENDENCY'
   | 'ERR_STORAGE'
   | 'ERR_STORAGE_TIMEOUT'
   | 'ERR_STORAGE_CORRUPT'
@@ -39,28 +40,32 @@ export class BreakerError extends Error {
 Object.defineProperty(BreakerError.prototype, BRAND, { value: true })
 
 /** Why a call was turned away without running. */
-export type RejectReason = 'open' | 'half_open_full' | 'bulkhead'
+export type RejectReason = 'open' | 'isolated' | 'half_open_full' | 'bulkhead' | 'dependency'
 
-/** Thrown when a circuit rejects a call: it is open, or half_open with every probe permit taken. */
+const OPEN_MESSAGES = {
+  open: 'is open',
+  isolated: 'is held open (isolate())',
+  half_open_full: 'is half_open and every probe permit is taken',
+} as const
+
+/**
+ * Thrown when a circuit rejects a call: it is open, held open by `isolate()`, or half_open with
+ * every probe permit taken.
+ */
 export class CircuitOpenError extends BreakerError {
   /** Name of the circuit that rejected the call. */
   readonly circuit: string
   /** When the circuit opened (epoch ms), if known. */
   readonly openedAt: number | null
-  /** `'open'` or `'half_open_full'`. */
-  readonly reason: 'open' | 'half_open_full'
+  /** `'open'`, `'isolated'` or `'half_open_full'`. */
+  readonly reason: 'open' | 'isolated' | 'half_open_full'
 
-  constructor(circuit: string, openedAt: number | null, reason: 'open' | 'half_open_full' = 'open') {
+  constructor(circuit: string, openedAt: number | null, reason: 'open' | 'isolated' | 'half_open_full' = 'open') {
     const limit = Error.stackTraceLimit
     // A rejection is raised by the breaker, not by the caller's code: its stack says nothing,
     // and capturing one costs microseconds on the path that must be cheapest.
     Error.stackTraceLimit = 0
-    super(
-      'ERR_CIRCUIT_OPEN',
-      reason === 'open'
-        ? `[@breaker/core] circuit '${circuit}' is open`
-        : `[@breaker/core] circuit '${circuit}' is half_open and every probe permit is taken`,
-    )
+    super('ERR_CIRCUIT_OPEN', `[@breaker/core] circuit '${circuit}' ${OPEN_MESSAGES[reason]}`)
     Error.stackTraceLimit = limit
     this.circuit = circuit
     this.openedAt = openedAt
@@ -82,6 +87,23 @@ export class CircuitBulkheadError extends BreakerError {
     Error.stackTraceLimit = limit
     this.circuit = circuit
     this.maxConcurrent = maxConcurrent
+  }
+}
+
+/** Thrown when a call is turned away because a circuit it depends on (`dependsOn`) is open. */
+export class CircuitDependencyError extends BreakerError {
+  /** Name of the circuit that turned the call away. */
+  readonly circuit: string
+  /** Name of the open dependency. */
+  readonly dependency: string
+
+  constructor(circuit: string, dependency: string) {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0 // a rejection's stack says nothing
+    super('ERR_CIRCUIT_DEPENDENCY', `[@breaker/core] circuit '${circuit}' depends on '${dependency}', which is open`)
+    Error.stackTraceLimit = limit
+    this.circuit = circuit
+    this.dependency = dependency
   }
 }
 
@@ -188,11 +210,13 @@ export function describe(value: unknown): string {
 
 /** True for any error thrown by @breaker, from any copy of the package. */
 export const isBreakerError = (error: unknown): error is BreakerError =>
-  hasCode(error, 'ERR_CIRCUIT_OPEN', 'ERR_CIRCUIT_BULKHEAD', 'ERR_CIRCUIT_TIMEOUT', 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT', 'ERR_STORAGE_CORRUPT', 'ERR_CONFIGURATION')
+  hasCode(error, 'ERR_CIRCUIT_OPEN', 'ERR_CIRCUIT_BULKHEAD', 'ERR_CIRCUIT_TIMEOUT', 'ERR_CIRCUIT_DEPENDENCY', 'ERR_STORAGE', 'ERR_STORAGE_TIMEOUT', 'ERR_STORAGE_CORRUPT', 'ERR_CONFIGURATION')
 /** True for `CircuitOpenError`. */
 export const isCircuitOpenError = (error: unknown): error is CircuitOpenError => hasCode(error, 'ERR_CIRCUIT_OPEN')
 /** True for `CircuitBulkheadError`. */
 export const isCircuitBulkheadError = (error: unknown): error is CircuitBulkheadError => hasCode(error, 'ERR_CIRCUIT_BULKHEAD')
+/** True for `CircuitDependencyError`. */
+export const isCircuitDependencyError = (error: unknown): error is CircuitDependencyError => hasCode(error, 'ERR_CIRCUIT_DEPENDENCY')
 /** True for `CircuitTimeoutError`. */
 export const isCircuitTimeoutError = (error: unknown): error is CircuitTimeoutError => hasCode(error, 'ERR_CIRCUIT_TIMEOUT')
 /** True for `StorageError` and its subclass `StorageTimeoutError`. */

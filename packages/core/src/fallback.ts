@@ -1,4 +1,5 @@
-import type { Fallback, FallbackContext } from './options.js'
+import { ConfigurationError } from './errors.js'
+import type { Fallback, FallbackContext, FallbackEntry, FallbackFn } from './options.js'
 
 /**
  * Serves a fallback for `error`: a function is called with `(error, context)`, a static value is
@@ -16,4 +17,21 @@ export async function runFallback<T>(fallback: Fallback<T>, error: unknown, cont
     }
   }
   throw last
+}
+
+/**
+ * Fallbacks run all at once: the first to succeed is served. When every one fails, the answer
+ * is an `AggregateError` holding their errors in order. A static value succeeds at once. Use as
+ * `fallback: parallel(fromCache, fromReplica)` (the Ruby gem BreakerMachines' parallel fallbacks).
+ */
+export function parallel<T>(...fallbacks: ReadonlyArray<FallbackEntry<T>>): FallbackFn<T> {
+  if (fallbacks.length === 0) throw new ConfigurationError('parallel', 'needs at least one fallback', fallbacks)
+  return (error, context) =>
+    Promise.any(
+      fallbacks.map((entry) =>
+        typeof entry === 'function' ? new Promise<T>((settle) => settle((entry as FallbackFn<T>)(error, context))) : Promise.resolve(entry as T),
+      ),
+    ).catch((aggregate: AggregateError) => {
+      throw new AggregateError(aggregate.errors, `[@breaker/core] every parallel fallback of circuit '${context.circuit}' failed`)
+    })
 }

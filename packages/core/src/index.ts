@@ -17,6 +17,7 @@ export type {
 export {
   BreakerError,
   CircuitBulkheadError,
+  CircuitDependencyError,
   CircuitOpenError,
   CircuitTimeoutError,
   ConfigurationError,
@@ -24,6 +25,7 @@ export {
   StorageTimeoutError,
   isBreakerError,
   isCircuitBulkheadError,
+  isCircuitDependencyError,
   isCircuitOpenError,
   isCircuitState,
   isCircuitTimeoutError,
@@ -54,7 +56,9 @@ export type {
   WindowCounts,
 } from './types.js'
 export { Circuit } from './circuit.js'
-export type { CircuitStats, SyncInput } from './circuit.js'
+export type { CallAnyOptions, CircuitStats, IsolationHold, LastError, SyncInput } from './circuit.js'
+export { CircuitGroup } from './group.js'
+export { parallel } from './fallback.js'
 export { Registry, configure, defaultRegistry as registry } from './registry.js'
 export type { ConfigureOptions, ImportResult, RegistryOptions } from './registry.js'
 export { MAX_SNAPSHOT_COUNT, SNAPSHOT_VERSION } from './snapshot.js'
@@ -62,6 +66,10 @@ export type { CircuitSnapshot, RegistrySnapshot } from './snapshot.js'
 export type {
   AbsoluteThreshold,
   BatchOptions,
+  CallOptions,
+  CircuitRef,
+  HedgeOptions,
+  ResetBackoff,
   BeforeTransitionHook,
   CircuitHooks,
   CircuitOptions,

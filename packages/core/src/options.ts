@@ -1,3 +1,4 @@
+import type { Circuit } from './circuit.js'
 import type { Registry } from './registry.js'
 import type { StorageError } from './errors.js'
 import type { RejectMessage, TransitionMessage } from './channels.js'
@@ -55,6 +56,33 @@ export interface BatchOptions {
   /** Outcomes that trigger a write at once. */
   maxSize: number
 }
+
+/**
+ * Grows the open → half_open delay on each reopening without a close in between:
+ * `min(resetAfter × multiplier^reopenings, max)`, jittered. The count of reopenings is stored
+ * with the status, so every instance agrees; it returns to 0 when the circuit closes.
+ */
+export interface ResetBackoff {
+  /** Factor per reopening (> 1). */
+  multiplier: number
+  /** Longest delay (ms), at least `resetAfter`. */
+  max: number
+}
+
+/**
+ * Hedged requests: when a call has not settled after `delay` ms, the function is started again
+ * (up to `attempts` runs in all); the first success wins and the others are aborted through
+ * their signals. The whole counts as one outcome.
+ */
+export interface HedgeOptions {
+  /** Wait before each further attempt (ms); an attempt that fails starts the next at once. */
+  delay: number
+  /** Runs in all, the first included (≥ 2). */
+  attempts: number
+}
+
+/** A circuit named in `dependsOn` or `cascadesTo`: the circuit itself, or its name in the same registry. */
+export type CircuitRef = string | Circuit<unknown>
 
 /** Where a storage failure happened, for the `storageError` hook. */
 export interface StorageErrorContext {
@@ -131,4 +159,25 @@ export interface CircuitOptions<T = unknown> {
    * call fails open. Synchronous (in-process) answers are never timed. Default 1 000.
    */
   storageTimeout?: number
+  /** Grows the reset delay on each reopening without a close between. Default: off. */
+  resetBackoff?: ResetBackoff
+  /** Hedged requests: start the function again when it is slow. Default: off. */
+  hedge?: HedgeOptions
+  /**
+   * Circuits this one depends on: while one of them is open, calls are rejected with
+   * `CircuitDependencyError` without running (fallbacks serve). Read through their storage, so it
+   * holds on every instance.
+   */
+  dependsOn?: readonly CircuitRef[]
+  /** Circuits opened (`forceOpen`, through their storage) whenever this one opens. */
+  cascadesTo?: readonly CircuitRef[]
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /**
+   * Cancels the call: `fn`'s signal aborts too (combined with `timeout`), the call rejects with
+   * the signal's reason, and it counts as nothing — neither success nor failure.
+   */
+  signal?: AbortSignal
 }

@@ -1,5 +1,6 @@
 import { ConfigurationError, isCircuitState } from './errors.js'
 import { isCount, isEpochMs } from './kit/numbers.js'
+import type { LastError } from './circuit-stats.js'
 import type { CircuitState } from './types.js'
 
 /** Version of the snapshot format written by `exportAll()`. */
@@ -28,6 +29,14 @@ export interface CircuitSnapshot {
   successCount: number
   /** Last counted failure the exporting instance saw (epoch ms), or `null`. */
   lastFailureAt: number | null
+  /** Calls the exporting instance turned away (absent in older snapshots). */
+  rejections?: number
+  /** Answers its fallback served (absent in older snapshots). */
+  fallbacks?: number
+  /** Its calls that timed out (absent in older snapshots). */
+  timeouts?: number
+  /** The last counted failure it saw, or `null` (absent in older snapshots). */
+  lastError?: LastError | null
   /** Its options as plain JSON, for reference; not applied on import. */
   config: Record<string, unknown>
 }
@@ -68,6 +77,10 @@ export function readSnapshotEntry(entry: unknown): CircuitSnapshot {
   if (!isCount(e.failureCount)) fail('failureCount', 'must be a safe integer >= 0')
   if (!isCount(e.successCount)) fail('successCount', 'must be a safe integer >= 0')
   if (e.lastFailureAt !== undefined && !time(e.lastFailureAt)) fail('lastFailureAt', 'must be epoch ms or null')
+  for (const field of ['rejections', 'fallbacks', 'timeouts'] as const) {
+    if (e[field] !== undefined && !isCount(e[field])) fail(field, 'must be a safe integer >= 0')
+  }
+  const lastError = e.lastError === undefined || e.lastError === null ? null : readLastError(e.lastError, fail)
   const counts = capped(e.failureCount as number, e.successCount as number)
   return {
     name: e.name as string,
@@ -77,8 +90,22 @@ export function readSnapshotEntry(entry: unknown): CircuitSnapshot {
     failureCount: counts.failures,
     successCount: counts.successes,
     lastFailureAt: (e.lastFailureAt as number | null | undefined) ?? null,
+    ...(e.rejections !== undefined ? { rejections: e.rejections as number } : {}),
+    ...(e.fallbacks !== undefined ? { fallbacks: e.fallbacks as number } : {}),
+    ...(e.timeouts !== undefined ? { timeouts: e.timeouts as number } : {}),
+    ...(e.lastError !== undefined ? { lastError } : {}),
     config: typeof e.config === 'object' && e.config !== null ? (e.config as Record<string, unknown>) : {},
   }
+}
+
+/** Checks a snapshot's `lastError`: a class and a message (strings, at most 1 000 characters) and a time. */
+function readLastError(value: unknown, fail: (field: string, expectation: string) => never): LastError {
+  const v = value as Record<string, unknown>
+  const text = (x: unknown) => typeof x === 'string' && x.length <= 1_000
+  if (typeof value !== 'object' || !text(v.class) || !text(v.message) || !isEpochMs(v.at)) {
+    fail('lastError', 'must be null or { class, message, at } (strings of at most 1 000 characters, epoch ms)')
+  }
+  return { class: v.class as string, message: v.message as string, at: v.at as number }
 }
 
 /** Checks a whole snapshot; an unknown version is refused with a clear error. */

@@ -1,6 +1,7 @@
 import type { CircuitOpenError } from './errors.js'
 import { resetDelay } from './jitter.js'
 import type { ResolvedThreshold } from './config.js'
+import type { ResetBackoff } from './options.js'
 import type { CircuitState, StatusRecord, WindowCounts } from './types.js'
 
 /** The status of a circuit never written anywhere: closed, epoch 0. */
@@ -14,6 +15,8 @@ export interface Timing {
   readonly resetAfter: number
   /** Spread of the delay, in [0, 1]. */
   readonly jitter: number
+  /** Growth of the delay per reopening, when configured. */
+  readonly backoff: ResetBackoff | undefined
 }
 
 /** Closed: calls run and their outcomes are counted. */
@@ -32,6 +35,8 @@ export interface OpenPhase {
   readonly halfOpenAt: number
   /** True for a local trip: storage refused the write, so this instance holds it on its own. */
   readonly local: boolean
+  /** Held open by `isolate()`: no probe goes through until every hold is released. */
+  readonly held: boolean
   /** The rejection error of this opening, made once and reused (it carries no stack). */
   error: CircuitOpenError | undefined
 }
@@ -61,8 +66,16 @@ export type Admission = 'run' | 'probe' | 'reject' | 'half_open'
 export function phaseOf(record: StatusRecord, local: boolean, timing: Timing): Phase {
   if (record.status === 'closed') return { state: 'closed', record, local }
   if (record.status === 'half_open') return { state: 'half_open', record, local, probes: 0, error: undefined }
-  const delay = resetDelay(timing.name, record.epoch, timing.resetAfter, timing.jitter)
-  return { state: 'open', record, halfOpenAt: (record.openedAt ?? 0) + delay, local, error: undefined }
+  if ((record.holds ?? 0) > 0) return { state: 'open', record, halfOpenAt: Infinity, local, held: true, error: undefined }
+  const delay = resetDelay(timing.name, record.epoch, baseDelay(timing, record.backoff ?? 0), timing.jitter)
+  return { state: 'open', record, halfOpenAt: (record.openedAt ?? 0) + delay, local, held: false, error: undefined }
+}
+
+/** The reset delay before jitter: `resetAfter`, grown by `resetBackoff` for each reopening. */
+export function baseDelay(timing: Timing, reopenings: number): number {
+  const backoff = timing.backoff
+  if (backoff === undefined || reopenings === 0) return timing.resetAfter
+  return Math.min(timing.resetAfter * backoff.multiplier ** reopenings, backoff.max)
 }
 
 /**
@@ -99,14 +112,30 @@ export function returnProbe(phase: HalfOpenPhase): void {
   if (phase.probes > 0) phase.probes--
 }
 
-/** The record a transition from `from` to `to` at `now` writes: one epoch on. */
-export function nextRecord(from: StatusRecord, to: CircuitState, now: number): StatusRecord {
-  return {
+/**
+ * The record a transition from `from` to `to` at `now` writes: one epoch on. With `backoff`,
+ * a reopening from half_open counts one more reopening, half_open keeps the count, and anything
+ * else starts again from 0. Isolation holds carry over.
+ */
+export function nextRecord(from: StatusRecord, to: CircuitState, now: number, backoff = false): StatusRecord {
+  const record: { -readonly [K in keyof StatusRecord]: StatusRecord[K] } = {
     status: to,
     openedAt: to === 'open' ? now : to === 'half_open' ? from.openedAt : null,
     epoch: from.epoch + 1,
     updatedAt: now,
   }
+  const reopenings = !backoff ? 0 : to === 'half_open' ? (from.backoff ?? 0) : to === 'open' && from.status === 'half_open' ? (from.backoff ?? 0) + 1 : 0
+  if (reopenings > 0) record.backoff = reopenings
+  if ((from.holds ?? 0) > 0) record.holds = from.holds!
+  return record
+}
+
+/** The record `isolate()` (`+1`) or a release (`-1`) writes: open while holds remain, closed after the last. */
+export function heldRecord(from: StatusRecord, change: 1 | -1, now: number): StatusRecord {
+  const holds = Math.max(0, (from.holds ?? 0) + change)
+  if (holds === 0) return { status: 'closed', openedAt: null, epoch: from.epoch + 1, updatedAt: now }
+  const openedAt = from.status === 'open' && from.openedAt !== null ? from.openedAt : now
+  return { ...from, status: 'open', openedAt, epoch: from.epoch + 1, updatedAt: now, holds }
 }
 
 /** True when `counts` cross `threshold`: absolute failures, or the failure rate once `minimumCalls` were seen. */

@@ -1,7 +1,7 @@
 import type { TransitionMessage } from './channels.js'
 import type { HookRunner } from './hooks.js'
 import { andThen, attempt, isThenable } from './maybe.js'
-import { nextRecord, phaseOf } from './state-machine.js'
+import { heldRecord, nextRecord, phaseOf } from './state-machine.js'
 import type { Phase } from './state-machine.js'
 import type { StatusCache } from './status-cache.js'
 import type { CircuitState, MaybePromise, StatusRecord } from './types.js'
@@ -18,6 +18,8 @@ type Written = 'won' | 'lost' | 'failed'
  * to storage's answer when a later compare-and-set is refused.
  */
 export class Transitions {
+  /** Called when this instance's own write opened the circuit (`cascadesTo`). */
+  onOpened: (() => void) | undefined
   #running: { from: Phase; result: MaybePromise<Phase> } | undefined
 
   constructor(
@@ -32,7 +34,9 @@ export class Transitions {
     const running = this.#running
     if (running && running.from === from) return running.result
     if (from !== this.cache.phase) return this.cache.phase
-    const next = nextRecord(from.record, to, now)
+    // Isolation holds are lifted only by their releases (or a hard reset).
+    if (from.state === 'open' && from.held) return from
+    const next = nextRecord(from.record, to, now, this.cache.timing.backoff !== undefined)
     const event: TransitionMessage = { circuit: this.cache.io.circuit, from: from.state, to, openedAt: next.openedAt, epoch: next.epoch }
     const result = this.hooks.hasBeforeTransition
       ? andThen(this.hooks.beforeTransition(event), (release) => this.#commit(from, next, event, release))
@@ -64,7 +68,10 @@ export class Transitions {
       if (outcome === 'lost') return this.#reread()
       const phase = this.cache.set(phaseOf(next, outcome === 'failed', this.cache.timing))
       // Re-entering the state a circuit is already in (reset of a closed circuit) fires nothing.
-      if (event.from !== event.to) this.hooks.transition(event)
+      if (event.from !== event.to) {
+        this.hooks.transition(event)
+        if (event.to === 'open') this.onOpened?.()
+      }
       return phase
     })
   }
@@ -76,6 +83,22 @@ export class Transitions {
       () => andThen(io.bound(io.storage.getStatus(io.circuit), 'getStatus'), (record) => this.cache.replace(record)),
       (error) => (io.failed('getStatus', error), this.cache.phase),
     )
+  }
+
+  /**
+   * Adds (`+1`) or releases (`-1`) one isolation hold, by compare-and-set against what storage
+   * holds now, so holds taken on different instances are all counted. The first hold opens the
+   * circuit (firing `open` if it was not), the last release closes it.
+   */
+  async hold(change: 1 | -1, clock: () => number): Promise<void> {
+    for (let round = 0; round < 5; round++) {
+      const current = await this.cache.fresh()
+      if (change === -1 && (current.record.holds ?? 0) === 0) return
+      const next = heldRecord(current.record, change, clock())
+      const event: TransitionMessage = { circuit: this.cache.io.circuit, from: current.state, to: next.status, openedAt: next.openedAt, epoch: next.epoch }
+      const after = await this.#commit(current, next, event, undefined)
+      if (after.record === next) return
+    }
   }
 
   /**

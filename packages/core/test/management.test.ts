@@ -48,7 +48,19 @@ describe('manual control', () => {
     const at = clock()
     clock.advance(500)
     await circuit.call(ok(2))
-    expect(await circuit.stats()).toEqual({ state: 'closed', failures: 1, successes: 2, openedAt: null, epoch: 0, lastFailureAt: at })
+    expect(await circuit.stats()).toEqual({
+      state: 'closed',
+      failures: 1,
+      successes: 2,
+      openedAt: null,
+      epoch: 0,
+      lastFailureAt: at,
+      rejections: 0,
+      fallbacks: 0,
+      timeouts: 0,
+      lastError: { class: 'Error', message: 'boom', at },
+      holds: 0,
+    })
     clock.advance(501)
     expect(await circuit.stats()).toMatchObject({ failures: 0, successes: 1 })
   })

@@ -14,10 +14,17 @@ import { manualClock } from '../../storage-fallback/test/fixtures/faulty.js'
 const server = await startRedisServer()
 afterAll(() => server.stop())
 
+/** A connected client: the chain skips a RedisStorage whose client is not ready yet. */
+async function connected(options: ConstructorParameters<typeof Redis>[2] = {}): Promise<Redis> {
+  const client = new Redis(server.port, server.host, { connectTimeout: 1_000, maxRetriesPerRequest: 1, ...options })
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve))
+  return client
+}
+
 describe('a chain whose primary is a real Redis that stops answering', () => {
   it('abandons Redis at its deadline, serves from memory, skips it, and writes the trip back when it answers again', async () => {
     const { clock, advance } = manualClock()
-    const client = new Redis(server.port, server.host, { connectTimeout: 1_000, maxRetriesPerRequest: 1 })
+    const client = await connected()
     const redis = new RedisStorage({ client, prefix: `fallback-${randomUUID()}`, timeout: 10_000 })
     const memory = new MemoryStorage({ clock })
     const chain = new FallbackChainStorage(
@@ -70,7 +77,7 @@ describe('a chain whose primary is a real Redis that stops answering', () => {
   })
 
   it('surfaces a StorageTimeoutError when Redis hangs and it is the only backend', async () => {
-    const client = new Redis(server.port, server.host, { connectTimeout: 1_000, maxRetriesPerRequest: 1 })
+    const client = await connected()
     const redis = new RedisStorage({ client, prefix: `fallback-${randomUUID()}`, timeout: 10_000 })
     const chain = new FallbackChainStorage([{ storage: redis, timeout: 50 }])
     try {
