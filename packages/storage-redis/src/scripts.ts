@@ -45,7 +45,7 @@ end
  * then per operation its kind and arguments:
  * - `r` (KEYS[k] is a status hash): answers `ok, s, o, e, u, b, h` (absent fields are nil);
  * - `c addF addS keepMs n w1..wn` (KEYS[k] is a counter hash): adds to the current bucket,
- *   answers `ok, f1, s1, …, fn, sn` summed over each window `w` (ms).
+ *   answers `ok, f1, s1, …, fn, sn` summed over each window `w` (ms), as decimal strings.
  * `ok` is 1, or the error text of that one operation (a key of the wrong type, say), so one bad
  * key fails only its own circuit. Old buckets are trimmed and the key's expiry pushed past
  * `keepMs` when a write opens a new bucket (once per bucket, not once per call); a stored count
@@ -121,7 +121,9 @@ for k = 1, #KEYS do
       -- Every new bucket pushes the expiry forward, so an idle circuit's counters vanish.
       if fresh then redis.call('PEXPIRE', key, keepMs + bucket) end
       out[#out + 1] = 1
-      for i = 1, n do out[#out + 1] = f[i]; out[#out + 1] = s[i] end
+      -- As decimal strings: Redis turns a Lua number of 2^53 - 1 into the integer reply
+      -- 9007199254740992 (not a safe integer), so a saturated sum would read as corrupt.
+      for i = 1, n do out[#out + 1] = string.format('%.0f', f[i]); out[#out + 1] = string.format('%.0f', s[i]) end
     end
   end
 end
