@@ -1,6 +1,26 @@
 import { decodeCount, reportCorrupt, saturatingAdd } from '@breaker/core/kit'
 import type { StoredValueSource } from '@breaker/core/kit'
-import type { WindowCounts } from '@breaker/core'
+import type { StatusRecord, WindowCounts } from '@breaker/core'
+
+/** A status as stored: a plain JSON-safe object. */
+export interface StoredStatus {
+  readonly status: StatusRecord['status']
+  readonly openedAt: number | null
+  readonly epoch: number
+  readonly updatedAt: number
+  readonly backoff?: number
+  readonly holds?: number
+}
+
+/**
+ * The value stored for a status: its own fields only (never whatever else the object carries),
+ * with `backoff` and `holds` — which every instance must agree on — kept when above 0 and left
+ * out otherwise, as the kit's decoder leaves them out, so a record reads back as it was written.
+ */
+export function encodeStatus(record: StatusRecord): StoredStatus {
+  const { status, openedAt, epoch, updatedAt, backoff, holds } = record
+  return { status, openedAt, epoch, updatedAt, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
+}
 
 /** What one writer stores for one circuit: its generation and its non-empty buckets `[index, failures, successes]`. */
 export interface WriterData {

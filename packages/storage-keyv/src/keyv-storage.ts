@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { StorageError } from '@breaker/core'
 import type { Outcome, StatusRecord, Storage, StorageCapabilities, WindowCounts } from '@breaker/core'
 import { MAX_COUNT, readStoredStatus } from '@breaker/core/kit'
-import { decodeSlot, decodeWriterValue, sumWindow } from './decode.js'
+import { decodeSlot, decodeWriterValue, encodeStatus, sumWindow } from './decode.js'
 import { STORAGE_NAME, guard } from './errors.js'
 import { globalGenerationKey, isOwnKey, keyvKeys } from './keys.js'
 import type { KeyvKeys } from './keys.js'
@@ -55,7 +55,7 @@ export class KeyvStorage implements Storage {
   }
 
   async setStatus(circuit: string, record: StatusRecord): Promise<void> {
-    const plain = { status: record.status, openedAt: record.openedAt, epoch: record.epoch, updatedAt: record.updatedAt }
+    const plain = encodeStatus(record)
     await this.io('setStatus', circuit, () => this.checked(this.options.keyv.set(this.keys(circuit).status, plain)))
   }
 

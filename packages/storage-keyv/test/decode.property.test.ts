@@ -1,8 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isCount, readStoredStatus, statusProblem } from '@breaker/core/kit'
+import type { StatusRecord } from '@breaker/core'
 import { KeyvStorage } from '@breaker/storage-keyv'
-import { decodeSlot, decodeWriterValue, sumWindow } from '../src/decode.js'
+import { decodeSlot, decodeWriterValue, encodeStatus, sumWindow } from '../src/decode.js'
 import { memoryKeyv } from './helpers/stores.js'
 
 const source = { storage: 'keyv', circuit: 'c', operation: 'test' }
@@ -16,9 +17,28 @@ const nearStatus = fc.record(
     openedAt: fc.oneof(fc.constant(null), count, fc.anything()),
     epoch: fc.oneof(count, fc.anything()),
     updatedAt: fc.oneof(count, fc.anything()),
+    backoff: fc.oneof(count, fc.anything()),
+    holds: fc.oneof(count, fc.anything()),
   },
   { requiredKeys: [] },
 )
+// A record core could write: the optional counters absent, 0 or any count.
+const counter = fc.oneof(fc.constant(undefined), fc.constant(0), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER))
+const validRecord = fc
+  .record({ status: fc.constantFrom('closed', 'open', 'half_open'), at: fc.nat({ max: 8_640_000_000_000_000 }), epoch: fc.nat(), backoff: counter, holds: counter })
+  .map(({ status, at, epoch, backoff, holds }): StatusRecord => ({
+    status,
+    openedAt: status === 'closed' ? null : at,
+    epoch,
+    updatedAt: at,
+    ...(backoff === undefined ? {} : { backoff }),
+    ...(holds === undefined ? {} : { holds }),
+  }))
+// What reading `record` back must give: counters of 0 are left out.
+function minimal(record: StatusRecord): StatusRecord {
+  const { backoff, holds, ...rest } = record
+  return { ...rest, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
+}
 const stored = fc.oneof(fc.anything(), fc.jsonValue(), nearWriter, nearStatus)
 
 describe('Keyv decoders take any stored value', () => {
@@ -64,6 +84,21 @@ describe('Keyv decoders take any stored value', () => {
         if (record !== null) expect(statusProblem(record)).toBeUndefined()
       }),
       { numRuns: 2_000 },
+    )
+  })
+})
+
+describe('KeyvStorage on any status it is given', () => {
+  it('reads back every valid record as written, backoff and holds included (0 left out)', async () => {
+    const keyv = memoryKeyv()
+    const storage = new KeyvStorage({ keyv, clock: () => 1_767_225_600_000, prefix: 'p' })
+    await fc.assert(
+      fc.asyncProperty(validRecord, async (record) => {
+        await storage.setStatus('c', record)
+        expect(await storage.getStatus('c')).toEqual(minimal(record))
+        expect(readStoredStatus(JSON.parse(JSON.stringify(encodeStatus(record))), source)).toEqual(minimal(record))
+      }),
+      { numRuns: 500 },
     )
   })
 })

@@ -65,6 +65,8 @@ describe.each(stores)('KeyvStorage on %s reads stored values through the kit', (
     ['a negative epoch', { status: 'closed', openedAt: null, epoch: -1, updatedAt: NOW }],
     ['an unknown state', { status: 'ajar', openedAt: null, epoch: 1, updatedAt: NOW }],
     ['no updatedAt', { status: 'closed', openedAt: null, epoch: 1 }],
+    ['a negative backoff', { status: 'open', openedAt: NOW, epoch: 1, updatedAt: NOW, backoff: -1 }],
+    ['holds of "1.5"', { status: 'open', openedAt: NOW, epoch: 1, updatedAt: NOW, holds: '1.5' }],
   ])('reports a stored status with %s and reads it as absent', async (_, value) => {
     const keyv = makeKeyv()
     const circuit = `c-${randomUUID()}`
@@ -82,6 +84,28 @@ describe.each(stores)('KeyvStorage on %s reads stored values through the kit', (
     await keyv.set(`p:c:${circuit}:status`, { status: 'half_open', openedAt: String(NOW), epoch: '3', updatedAt: NOW })
     expect(await storage.getStatus(circuit)).toEqual({ status: 'half_open', openedAt: NOW, epoch: 3, updatedAt: NOW })
     expect(reports).toEqual([])
+    await keyv.disconnect()
+  })
+
+  it('reads a status stored before backoff and holds existed as a record without them', async () => {
+    const keyv = makeKeyv()
+    const circuit = `c-${randomUUID()}`
+    const storage = new KeyvStorage({ keyv, clock, prefix: 'p' })
+    await keyv.set(`p:c:${circuit}:status`, { status: 'open', openedAt: NOW, epoch: 3, updatedAt: NOW })
+    const record = await storage.getStatus(circuit)
+    expect(record).toEqual({ status: 'open', openedAt: NOW, epoch: 3, updatedAt: NOW })
+    expect(Object.keys(record!).sort()).toEqual(['epoch', 'openedAt', 'status', 'updatedAt'])
+    await keyv.disconnect()
+  })
+
+  it('stores backoff and holds in the status value, and leaves them out when 0', async () => {
+    const keyv = makeKeyv()
+    const circuit = `c-${randomUUID()}`
+    const storage = new KeyvStorage({ keyv, clock, prefix: 'p' })
+    await storage.setStatus(circuit, { status: 'open', openedAt: NOW, epoch: 3, updatedAt: NOW, backoff: 3, holds: 2 })
+    expect(await keyv.get(`p:c:${circuit}:status`)).toEqual({ status: 'open', openedAt: NOW, epoch: 3, updatedAt: NOW, backoff: 3, holds: 2 })
+    await storage.setStatus(circuit, { status: 'closed', openedAt: null, epoch: 4, updatedAt: NOW, backoff: 0, holds: 0 })
+    expect(await keyv.get(`p:c:${circuit}:status`)).toStrictEqual({ status: 'closed', openedAt: null, epoch: 4, updatedAt: NOW })
     await keyv.disconnect()
   })
 })

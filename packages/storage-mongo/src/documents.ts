@@ -9,8 +9,8 @@ export const STATUS_DOCUMENT_VERSION = 1
 export const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half_open']
 
 /**
- * One circuit's shared status: `{ _id: <circuit name>, v: 1, status, openedAt, epoch, updatedAt }`.
- * Times are epoch ms. The name is the `_id`, so the document is found by an equality on a
+ * One circuit's shared status: `{ _id: <circuit name>, v: 1, status, openedAt, epoch, updatedAt }`,
+ * plus `backoff` and `holds` when above 0 (a document without them means 0). Times are epoch ms. The name is the `_id`, so the document is found by an equality on a
  * string value and never by a path built from the name.
  */
 export interface StatusDocument {
@@ -22,7 +22,14 @@ export interface StatusDocument {
   readonly openedAt: number | null
   readonly epoch: number
   readonly updatedAt: number
+  /** Reopenings since the circuit last closed (the exponent of `resetBackoff`); absent means 0. */
+  readonly backoff?: number
+  /** Isolation holds in force (`isolate()`); absent means 0. */
+  readonly holds?: number
 }
+
+/** The optional counters of a status; a document without one (or with `null`) means 0. */
+const COUNTERS = ['backoff', 'holds'] as const
 
 /**
  * Outcome counts of one circuit during one epoch second:
@@ -72,11 +79,19 @@ export function parseStatusDocument(doc: unknown): StatusDecoding {
   if (openedAt !== null && openedAt !== undefined && typeof openedAt !== 'number') {
     return { corrupt: 'openedAt is neither null nor a BSON number (epoch ms)' }
   }
+  for (const field of COUNTERS) {
+    const value = (doc as Record<string, unknown>)[field]
+    if (value !== null && value !== undefined && typeof value !== 'number') return { corrupt: `${field} is neither absent nor a BSON number` }
+  }
   // A fresh object: the document's `_id`, `v` and any stray fields never leak to the caller.
   return decodeStatus(doc)
 }
 
-/** The document written for a record: only the contract's fields, plus the format version. */
+/**
+ * The document written for a record: only the contract's fields, plus the format version.
+ * `backoff` and `holds` are written when above 0 and left out otherwise, as the reader leaves
+ * them out, so a record reads back as it was written; a replacement drops the previous ones.
+ */
 export function statusDocumentBody(record: StatusRecord): Omit<StatusDocument, '_id'> {
   return {
     v: STATUS_DOCUMENT_VERSION,
@@ -84,6 +99,8 @@ export function statusDocumentBody(record: StatusRecord): Omit<StatusDocument, '
     openedAt: record.openedAt,
     epoch: record.epoch,
     updatedAt: record.updatedAt,
+    ...(record.backoff ? { backoff: record.backoff } : {}),
+    ...(record.holds ? { holds: record.holds } : {}),
   }
 }
 
@@ -109,11 +126,22 @@ function wholeExpr(path: string): Record<string, unknown> {
   return { $cond: [{ $isNumber: path }, { $eq: [path, { $trunc: [path] }] }, false] }
 }
 
+/** Like {@link wholeExpr}, but also true when `path` holds no number at all (the query part rules out anything but absent or null). */
+function wholeIfNumberExpr(path: string): Record<string, unknown> {
+  return { $cond: [{ $isNumber: path }, { $eq: [path, { $trunc: [path] }] }, true] }
+}
+
+/** Matches an optional counter: absent, `null`, or a whole BSON number in `[0, MAX_SAFE_INTEGER]` (wholeness checked in `$expr`). */
+function optionalCount(field: string): Record<string, unknown> {
+  return { $or: [{ [field]: null }, { [field]: numberIn(0, Number.MAX_SAFE_INTEGER) }] }
+}
+
 /**
  * Server-side twin of {@link parseStatusDocument}: matches exactly the status documents the
  * reader accepts — a known state, an epoch that is a whole BSON number in
  * `[0, MAX_SAFE_INTEGER]`, times that are BSON numbers in `[0, MAX_EPOCH_MS]`, and an
- * `openedAt` (null or missing only while closed). `epoch` may be narrowed (compare-and-set pins it).
+ * `openedAt` (null or missing only while closed), and `backoff` and `holds` each absent, null or
+ * a whole BSON number in `[0, MAX_SAFE_INTEGER]`. `epoch` may be narrowed (compare-and-set pins it).
  */
 export function validStatusFilter(epoch: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -121,7 +149,8 @@ export function validStatusFilter(epoch: Record<string, unknown> = {}): Record<s
     epoch: numberIn(0, Number.MAX_SAFE_INTEGER, epoch),
     updatedAt: numberIn(0, MAX_EPOCH_MS),
     $or: [{ status: 'closed', openedAt: null }, { openedAt: numberIn(0, MAX_EPOCH_MS) }],
-    $expr: wholeExpr('$epoch'),
+    $and: COUNTERS.map(optionalCount),
+    $expr: { $and: [wholeExpr('$epoch'), ...COUNTERS.map((field) => wholeIfNumberExpr(`$${field}`))] },
   }
 }
 

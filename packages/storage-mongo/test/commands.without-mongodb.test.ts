@@ -75,6 +75,34 @@ describe('MongoStorage commands (unit tests with a recording fake: these do not 
     ])
   })
 
+  it('setStatus and compareAndSetStatus write backoff and holds into the document, and leave them out when 0', async () => {
+    const { db, storage } = setup()
+    db.answer('breaker_status.replaceOne', { value: { matchedCount: 1, upsertedCount: 0 } })
+    await storage.setStatus('payments', { ...OK_STATUS, backoff: 3, holds: 2 })
+    await storage.compareAndSetStatus('payments', 3, { ...OK_STATUS, epoch: 4, backoff: 4 })
+    await storage.setStatus('payments', { ...OK_STATUS, epoch: 5, backoff: 0, holds: 0 })
+    expect(db.sent.map((call) => call.args[1])).toStrictEqual([
+      { v: 1, ...OK_STATUS, backoff: 3, holds: 2 },
+      { v: 1, ...OK_STATUS, epoch: 4, backoff: 4 },
+      { v: 1, ...OK_STATUS, epoch: 5 },
+    ])
+  })
+
+  it('getStatus answers backoff and holds from the document, and none from a document written before they existed', async () => {
+    const { db, storage } = setup()
+    db.answer('breaker_status.findOne', { value: { _id: 'payments', v: 1, ...OK_STATUS, backoff: 3, holds: 2 } }, { value: { _id: 'payments', v: 1, ...OK_STATUS } })
+    expect(await storage.getStatus('payments')).toStrictEqual({ ...OK_STATUS, backoff: 3, holds: 2 })
+    expect(await storage.getStatus('payments')).toStrictEqual(OK_STATUS)
+  })
+
+  it('setStatus refuses a record whose backoff or holds is not a whole number >= 0 before sending anything', async () => {
+    const { db, storage } = setup()
+    for (const bad of [{ backoff: -1 }, { holds: 1.5 }, { backoff: Number.NaN }]) {
+      await expect(storage.setStatus('payments', { ...OK_STATUS, ...bad })).rejects.toSatisfy(isStorageError)
+    }
+    expect(db.sent).toHaveLength(0)
+  })
+
   it('setStatus refuses a malformed record before sending anything', async () => {
     const { db, storage } = setup()
     const bad = { ...OK_STATUS, status: 'ajar' } as unknown as typeof OK_STATUS
@@ -96,7 +124,14 @@ describe('MongoStorage commands (unit tests with a recording fake: these do not 
         epoch: { $type: number, $gte: 0, $lte: Number.MAX_SAFE_INTEGER, $gt: 0 },
         updatedAt: { $type: number, $gte: 0, $lte: 8_640_000_000_000_000 },
         $or: [{ status: 'closed', openedAt: null }, { openedAt: { $type: number, $gte: 0, $lte: 8_640_000_000_000_000 } }],
-        $expr: whole,
+        $and: ['backoff', 'holds'].map((field) => ({ $or: [{ [field]: null }, { [field]: { $type: number, $gte: 0, $lte: Number.MAX_SAFE_INTEGER } }] })),
+        $expr: {
+          $and: [
+            whole,
+            { $cond: [{ $isNumber: '$backoff' }, { $eq: ['$backoff', { $trunc: ['$backoff'] }] }, true] },
+            { $cond: [{ $isNumber: '$holds' }, { $eq: ['$holds', { $trunc: ['$holds'] }] }, true] },
+          ],
+        },
       },
     ])
     expect(replacement).toEqual({ v: 1, ...OK_STATUS, epoch: 1 })

@@ -32,6 +32,10 @@ describe("status documents follow core's validity rules (fake driver, mingo; doe
     ['an updatedAt past what a Date can hold', { status: 'closed', openedAt: null, epoch: 1, updatedAt: 1e20 }],
     ['an open status with openedAt null', { status: 'open', openedAt: null, epoch: 1, updatedAt: T }],
     ['a half-open status with a negative openedAt', { status: 'half_open', openedAt: -1, epoch: 1, updatedAt: T }],
+    ['a fractional backoff', { status: 'open', openedAt: T, epoch: 1, updatedAt: T, backoff: 1.5 }],
+    ['negative holds', { status: 'open', openedAt: T, epoch: 1, updatedAt: T, holds: -1 }],
+    ['holds stored as a string', { status: 'open', openedAt: T, epoch: 1, updatedAt: T, holds: '2' }],
+    ['a backoff past Number.MAX_SAFE_INTEGER', { status: 'open', openedAt: T, epoch: 1, updatedAt: T, backoff: 2 ** 53 }],
   ])('a document with %s is corrupt for the reader and the filter, and reported to core', async (_, document) => {
     expect('corrupt' in parseStatusDocument(document)).toBe(true)
     expect(new Query(validStatusFilter()).test(document)).toBe(false)

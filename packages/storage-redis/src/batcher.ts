@@ -3,6 +3,7 @@ import type { WindowCounts } from '@breaker/core'
 import type { Cluster, Redis } from 'ioredis'
 import { timeoutError } from './errors.js'
 import { BATCH, evalScript } from './scripts.js'
+import { STATUS_FIELDS } from './status-codec.js'
 import { keySlot } from './slot.js'
 import { fail, rejectAll, settle, waiter } from './waiters.js'
 import type { Waiter } from './waiters.js'
@@ -83,7 +84,7 @@ export class Batcher {
     })
   }
 
-  /** Answers the raw `s, o, e, u` fields of a status hash. */
+  /** Answers the raw `s, o, e, u, b, h` fields of a status hash. */
   readStatus(circuit: string, key: string): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
       const batch = this.#batch(key)
@@ -200,8 +201,8 @@ export class Batcher {
     for (const op of ops) {
       const ok = reply[i++]
       if (op.kind === 'r') {
-        const fields = reply.slice(i, i + 4)
-        i += 4
+        const fields = reply.slice(i, i + STATUS_FIELDS.length)
+        i += STATUS_FIELDS.length
         if (ok !== 1) rejectAll(op.readers, op.circuit, ok)
         else for (const w of op.readers) settle(w, fields)
         continue

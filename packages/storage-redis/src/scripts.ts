@@ -43,9 +43,9 @@ end
 /**
  * Everything queued in one tick, in one trip. KEYS: one key per operation. ARGV[1]: bucketMs;
  * then per operation its kind and arguments:
- * - `r` (KEYS[k] is a status hash): answers `ok, s, o, e, u` (absent fields are nil);
+ * - `r` (KEYS[k] is a status hash): answers `ok, s, o, e, u, b, h` (absent fields are nil);
  * - `c addF addS keepMs n w1..wn` (KEYS[k] is a counter hash): adds to the current bucket,
- *   answers `ok, f1, s1, …, fn, sn` summed over each window `w` (ms).
+ *   answers `ok, f1, s1, …, fn, sn` summed over each window `w` (ms), as decimal strings.
  * `ok` is 1, or the error text of that one operation (a key of the wrong type, say), so one bad
  * key fails only its own circuit. Old buckets are trimmed and the key's expiry pushed past
  * `keepMs` when a write opens a new bucket (once per bucket, not once per call); a stored count
@@ -62,13 +62,13 @@ for k = 1, #KEYS do
   local key = KEYS[k]
   if ARGV[a] == 'r' then
     a = a + 1
-    local st = redis.pcall('HMGET', key, 's', 'o', 'e', 'u')
+    local st = redis.pcall('HMGET', key, 's', 'o', 'e', 'u', 'b', 'h')
     if st.err then
       out[#out + 1] = st.err
-      for i = 1, 4 do out[#out + 1] = false end
+      for i = 1, 6 do out[#out + 1] = false end
     else
       out[#out + 1] = 1
-      for i = 1, 4 do out[#out + 1] = st[i] end
+      for i = 1, 6 do out[#out + 1] = st[i] end
     end
   else
     local addF, addS, keepMs, n = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
@@ -121,7 +121,9 @@ for k = 1, #KEYS do
       -- Every new bucket pushes the expiry forward, so an idle circuit's counters vanish.
       if fresh then redis.call('PEXPIRE', key, keepMs + bucket) end
       out[#out + 1] = 1
-      for i = 1, n do out[#out + 1] = f[i]; out[#out + 1] = s[i] end
+      -- As decimal strings: Redis turns a Lua number of 2^53 - 1 into the integer reply
+      -- 9007199254740992 (not a safe integer), so a saturated sum would read as corrupt.
+      for i = 1, n do out[#out + 1] = string.format('%.0f', f[i]); out[#out + 1] = string.format('%.0f', s[i]) end
     end
   end
 end
@@ -133,13 +135,20 @@ return out
 // valid status is corrupt, read as absent, so its epoch is 0 here too — otherwise a circuit that
 // reads "absent" could never win the compare-and-set that replaces the corrupt record.
 const STORED_EPOCH = `
+local function isCount(v)
+  if type(v) ~= 'string' or not (v == '0' or string.match(v, '^[1-9]%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$')) then return false end
+  return tonumber(v) <= 9007199254740991
+end
 local function storedEpoch(key)
-  local st = redis.call('HMGET', key, 's', 'o', 'e', 'u')
+  local st = redis.call('HMGET', key, 's', 'o', 'e', 'u', 'b', 'h')
   local s, o, e, u = st[1], st[2], st[3], st[4]
   if s ~= 'closed' and s ~= 'open' and s ~= 'half_open' then return 0 end
-  if type(e) ~= 'string' or not (e == '0' or string.match(e, '^[1-9]%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$')) then return 0 end
+  if not isCount(e) then return 0 end
   local epoch = tonumber(e)
-  if epoch > 9007199254740991 then return 0 end
+  -- The optional counters: absent (false) or '' is 0; anything else must be a count.
+  for i = 5, 6 do
+    if st[i] ~= false and st[i] ~= '' and not isCount(st[i]) then return 0 end
+  end
   local decimal = '^%d+%.?%d*$'
   if type(u) ~= 'string' or not string.match(u, decimal) or tonumber(u) > 8640000000000000 then return 0 end
   if o == false or o == '' then
@@ -151,28 +160,45 @@ local function storedEpoch(key)
 end
 `
 
-/** KEYS: status. ARGV: status, openedAt ('' = null), epoch, updatedAt, channel, payload. */
+// Writes the six status arguments from ARGV[a] on: s, o, e, u always; the optional counters b
+// (backoff) and h (holds) when non-empty, and deletes them when empty, so a record without them
+// never inherits the previous record's (a hash from before they existed simply lacks them).
+const WRITE_STATUS = `
+local function writeStatus(key, a)
+  local set = { 's', ARGV[a], 'o', ARGV[a + 1], 'e', ARGV[a + 2], 'u', ARGV[a + 3] }
+  local gone = {}
+  for i, f in ipairs({ 'b', 'h' }) do
+    local v = ARGV[a + 3 + i]
+    if v == '' then gone[#gone + 1] = f else set[#set + 1] = f; set[#set + 1] = v end
+  end
+  redis.call('HSET', key, unpack(set))
+  if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
+end
+`
+
+/** KEYS: status. ARGV: status, openedAt ('' = null), epoch, updatedAt, backoff, holds ('' = 0), channel, payload. */
 export const SET_STATUS = luaScript(
   'setStatus',
-  `
-redis.call('HSET', KEYS[1], 's', ARGV[1], 'o', ARGV[2], 'e', ARGV[3], 'u', ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+  `${WRITE_STATUS}
+writeStatus(KEYS[1], 1)
+redis.call('PUBLISH', ARGV[7], ARGV[8])
 return 1
 `,
   false,
 )
 
 /**
- * KEYS: status. ARGV: expectedEpoch, status, openedAt, epoch, updatedAt, channel, payload.
- * Writes only when the stored epoch (0 when absent or corrupt) equals the expectation; Redis runs
- * one script at a time, so of racing writers exactly one sees its expectation met. Answers 1 or 0.
+ * KEYS: status. ARGV: expectedEpoch, status, openedAt, epoch, updatedAt, backoff, holds, channel,
+ * payload. Writes only when the stored epoch (0 when absent or corrupt) equals the expectation;
+ * Redis runs one script at a time, so of racing writers exactly one sees its expectation met.
+ * Answers 1 or 0.
  */
 export const CAS_STATUS = luaScript(
   'compareAndSetStatus',
-  `${STORED_EPOCH}
+  `${STORED_EPOCH}${WRITE_STATUS}
 if storedEpoch(KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 's', ARGV[2], 'o', ARGV[3], 'e', ARGV[4], 'u', ARGV[5])
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+writeStatus(KEYS[1], 2)
+redis.call('PUBLISH', ARGV[8], ARGV[9])
 return 1
 `,
   false,

@@ -2,22 +2,35 @@ import { decodeStatus } from '@breaker/core/kit'
 import type { StatusDecoding } from '@breaker/core/kit'
 import type { StatusRecord, StorageNotice } from '@breaker/core'
 
-/** The four hash fields of a stored status, as strings (`openedAt` '' means null). */
-export type StatusFields = readonly [status: string, openedAt: string, epoch: string, updatedAt: string]
+/** The hash fields of a stored status, in the order the scripts read and write them. */
+export const STATUS_FIELDS = ['s', 'o', 'e', 'u', 'b', 'h'] as const
+
+/**
+ * A stored status as strings: `openedAt` '' means null; `backoff` and `holds` '' mean 0 (the
+ * scripts delete those fields then, so hashes stay minimal and older hashes, which lack them, read the same).
+ */
+export type StatusFields = readonly [status: string, openedAt: string, epoch: string, updatedAt: string, backoff: string, holds: string]
 
 /** Flattens a record into the hash fields the scripts write. */
 export function encodeStatus(record: StatusRecord): StatusFields {
-  return [record.status, record.openedAt === null ? '' : String(record.openedAt), String(record.epoch), String(record.updatedAt)]
+  return [
+    record.status,
+    record.openedAt === null ? '' : String(record.openedAt),
+    String(record.epoch),
+    String(record.updatedAt),
+    record.backoff ? String(record.backoff) : '',
+    record.holds ? String(record.holds) : '',
+  ]
 }
 
 /**
- * Decodes `HMGET s o e u` through core's one validator. Answers `null` when the hash is absent
- * (every field missing); a hash that is present but not a valid status is `{ corrupt }`.
+ * Decodes `HMGET s o e u b h` through core's one validator. Answers `null` when the hash is
+ * absent (every field missing); a hash that is present but not a valid status is `{ corrupt }`.
  */
 export function decodeStatusFields(fields: ReadonlyArray<unknown>): StatusDecoding | null {
-  const [status, openedAt, epoch, updatedAt] = fields
-  if (status == null && openedAt == null && epoch == null && updatedAt == null) return null
-  return decodeStatus({ status, openedAt, epoch, updatedAt })
+  if (fields.every((field) => field == null)) return null
+  const [status, openedAt, epoch, updatedAt, backoff, holds] = fields
+  return decodeStatus({ status, openedAt, epoch, updatedAt, backoff, holds })
 }
 
 /**

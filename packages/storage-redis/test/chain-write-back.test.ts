@@ -15,8 +15,8 @@ const server = await startRedisServer()
 afterAll(() => server.stop())
 
 /** A connected client: the chain skips a RedisStorage whose client is not ready yet. */
-async function connected(options: ConstructorParameters<typeof Redis>[2] = {}): Promise<Redis> {
-  const client = new Redis(server.port, server.host, { connectTimeout: 1_000, maxRetriesPerRequest: 1, ...options })
+async function connected(): Promise<Redis> {
+  const client = new Redis(server.port, server.host, { connectTimeout: 1_000, maxRetriesPerRequest: 1 })
   if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve))
   return client
 }

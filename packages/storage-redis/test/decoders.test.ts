@@ -6,7 +6,7 @@ import { CHANNELS } from '@breaker/core'
 import type { StatusRecord, StorageErrorMessage, StorageNotice, WindowCounts } from '@breaker/core'
 import { statusProblem } from '@breaker/core/kit'
 import { RedisStorage, circuitKeys } from '@breaker/storage-redis'
-import { decodeMessage, decodeStatusFields } from '../src/status-codec.js'
+import { decodeMessage, decodeStatusFields, encodeMessage, encodeStatus } from '../src/status-codec.js'
 import { connect } from './helpers/client.js'
 import { startRedisServer } from './helpers/redis-server.mjs'
 
@@ -20,9 +20,33 @@ const field = fc.oneof(
 )
 
 const storedRecord = fc.record(
-  { status: fc.oneof(fc.constantFrom('closed', 'open', 'half_open'), fc.jsonValue()), openedAt: fc.oneof(fc.jsonValue(), fc.nat()), epoch: fc.oneof(fc.jsonValue(), fc.nat()), updatedAt: fc.oneof(fc.jsonValue(), fc.nat()) },
+  {
+    status: fc.oneof(fc.constantFrom('closed', 'open', 'half_open'), fc.jsonValue()),
+    openedAt: fc.oneof(fc.jsonValue(), fc.nat()),
+    epoch: fc.oneof(fc.jsonValue(), fc.nat()),
+    updatedAt: fc.oneof(fc.jsonValue(), fc.nat()),
+    backoff: fc.oneof(fc.jsonValue(), fc.nat()),
+    holds: fc.oneof(fc.jsonValue(), fc.nat()),
+  },
   { requiredKeys: [] },
 )
+// A record core could write: the optional counters absent, 0 or any count.
+const counter = fc.oneof(fc.constant(undefined), fc.constant(0), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER))
+const validRecord = fc
+  .record({ status: fc.constantFrom('closed', 'open', 'half_open'), at: fc.nat({ max: 8_640_000_000_000_000 }), epoch: fc.nat(), backoff: counter, holds: counter })
+  .map(({ status, at, epoch, backoff, holds }): StatusRecord => ({
+    status,
+    openedAt: status === 'closed' ? null : at,
+    epoch,
+    updatedAt: at,
+    ...(backoff === undefined ? {} : { backoff }),
+    ...(holds === undefined ? {} : { holds }),
+  }))
+// What reading `record` back must give: counters of 0 are left out.
+function minimal(record: StatusRecord): StatusRecord {
+  const { backoff, holds, ...rest } = record
+  return { ...rest, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
+}
 // Pub/sub messages: garbage, any JSON, and messages shaped like ours with any values inside.
 const message = fc.oneof(
   fc.string(),
@@ -43,11 +67,21 @@ function expectNotice(notice: StorageNotice): void {
 describe('status and message decoders, fed arbitrary values', () => {
   it('turn any status hash fields into absent, a valid record, or a reason it is corrupt — never a throw', () => {
     fc.assert(
-      fc.property(fc.tuple(field, field, field, field), (fields) => {
+      fc.property(fc.tuple(field, field, field, field, field, field), (fields) => {
         const decoded = decodeStatusFields(fields)
         if (decoded === null) expect(fields.every((f) => f === null)).toBe(true)
         else if ('record' in decoded) expectValid(decoded.record)
         else expect(typeof decoded.corrupt).toBe('string')
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('give back any valid record from its hash fields and from its channel message, backoff and holds included', () => {
+    fc.assert(
+      fc.property(validRecord, (record) => {
+        expect(decodeStatusFields(encodeStatus(record).map((v, i) => (v === '' && i >= 4 ? null : v)))).toEqual({ record: minimal(record) })
+        expect(decodeMessage(encodeMessage({ c: 'x', r: record }))).toEqual({ notice: { circuit: 'x', record: minimal(record) } })
       }),
       { numRuns: 2_000 },
     )
@@ -80,9 +114,9 @@ describe('RedisStorage reading arbitrary values from a real Redis', () => {
     const storage = new RedisStorage({ client: connect(server), prefix: 'prop' })
     try {
       await fc.assert(
-        fc.asyncProperty(fc.tuple(field, field, field, field), async ([s, o, e, u]) => {
+        fc.asyncProperty(fc.tuple(field, field, field, field, field, field), validRecord, async ([s, o, e, u, b, h], next) => {
           const name = randomUUID()
-          const values = Object.entries({ s, o, e, u }).filter(([, v]) => v !== null) as Array<[string, string]>
+          const values = Object.entries({ s, o, e, u, b, h }).filter(([, v]) => v !== null) as Array<[string, string]>
           if (values.length > 0) await admin.hset(circuitKeys('prop', name).status, Object.fromEntries(values))
           reports.length = 0
           const record = await storage.getStatus(name)
@@ -92,8 +126,10 @@ describe('RedisStorage reading arbitrary values from a real Redis', () => {
             expectValid(record)
             expect(reports).toEqual([])
           }
-          // Whatever was stored, a compare-and-set from what was read wins.
-          expect(await storage.compareAndSetStatus(name, record?.epoch ?? 0, { status: 'open', openedAt: 1, epoch: (record?.epoch ?? 0) + 1, updatedAt: 1 })).toBe(true)
+          // Whatever was stored, a compare-and-set from what was read wins, and replaces every field.
+          const written = { ...next, epoch: Math.min((record?.epoch ?? 0) + 1, Number.MAX_SAFE_INTEGER) }
+          expect(await storage.compareAndSetStatus(name, record?.epoch ?? 0, written)).toBe(true)
+          expect(await storage.getStatus(name)).toEqual(minimal(written))
         }),
         { numRuns: 200 },
       )

@@ -75,7 +75,7 @@ describe('RedisStorage keys', () => {
   it('reads a status hash it did not write as absent, reports it as corrupt, and lets a compare-and-set from epoch 0 replace it', async () => {
     const errors: StorageError[] = []
     const s = storage({ prefix: 'corrupt', onError: (e) => errors.push(e) })
-    for (const fields of [{ s: 'sideways' }, { s: 'open', o: '1', e: 'abc', u: '1' }, { s: 'open', o: '1', e: 'NaN', u: '1' }, { s: 'open', o: '1', e: '1e400', u: '1' }]) {
+    for (const fields of [{ s: 'sideways' }, { s: 'open', o: '1', e: 'abc', u: '1' }, { s: 'open', o: '1', e: 'NaN', u: '1' }, { s: 'open', o: '1', e: '1e400', u: '1' }, { s: 'open', o: '1', e: '3', u: '1', b: 'abc' }, { s: 'open', o: '1', e: '3', u: '1', h: '-1' }, { s: 'open', o: '1', e: '3', u: '1', b: '01' }]) {
       const name = randomUUID()
       await admin.hset(circuitKeys('corrupt', name).status, fields)
       expect(await s.getStatus(name)).toBeNull()
@@ -84,6 +84,29 @@ describe('RedisStorage keys', () => {
       expect(await s.getStatus(name)).toEqual(open(1))
     }
     expect(await s.record('bad', 'failure', 1, 60_000)).toEqual({ failures: 1, successes: 0 })
+  })
+
+  it('keeps backoff and holds as hash fields b and h, and deletes them when a record has none', async () => {
+    const s = storage({ prefix: 'counters' })
+    const name = randomUUID()
+    const key = circuitKeys('counters', name).status
+    await s.setStatus(name, { ...open(1), backoff: 3, holds: 2 })
+    expect(await admin.hgetall(key)).toEqual({ s: 'open', o: '1000', e: '1', u: '1000', b: '3', h: '2' })
+    expect(await s.compareAndSetStatus(name, 1, { ...open(2), backoff: 4 })).toBe(true)
+    expect(await admin.hgetall(key)).toEqual({ s: 'open', o: '1000', e: '2', u: '1000', b: '4' })
+    await s.setStatus(name, { status: 'closed', openedAt: null, epoch: 3, updatedAt: 2_000, backoff: 0 })
+    expect(await admin.hgetall(key)).toEqual({ s: 'closed', o: '', e: '3', u: '2000' })
+  })
+
+  it('reads a status hash written before backoff and holds existed as a record without them, and a compare-and-set adds them', async () => {
+    const s = storage({ prefix: 'older' })
+    const name = randomUUID()
+    await admin.hset(circuitKeys('older', name).status, { s: 'open', o: '1000', e: '3', u: '1000' })
+    const read = await s.getStatus(name)
+    expect(read).toEqual(open(3))
+    expect(Object.keys(read!).sort()).toEqual(['epoch', 'openedAt', 'status', 'updatedAt'])
+    expect(await s.compareAndSetStatus(name, 3, { ...open(4), backoff: 1, holds: 1 })).toBe(true)
+    expect(await s.getStatus(name)).toEqual({ ...open(4), backoff: 1, holds: 1 })
   })
 
   it('clearAll works through a client with an ioredis keyPrefix', async () => {

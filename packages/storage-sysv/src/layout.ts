@@ -7,12 +7,13 @@ import { SCOPE } from './options.js'
  *
  * ```
  * header (128 B) | slot 0 | slot 1 | … | slot N-1
- * slot: control (32 B) | status ×2 (64 B) | leases (16 B each) | name (256 B) | buckets (16 B each)
+ * slot: control (32 B) | status ×2 (96 B) | leases (16 B each) | name (256 B) | buckets (16 B each)
  * ```
  * Bump LAYOUT_VERSION on any change to this file: an older or newer process must refuse the
- * segment rather than misread it.
+ * segment rather than misread it. Version 2 grew each status record from 32 to 48 bytes for the
+ * `backoff` and `holds` counters.
  */
-export const LAYOUT_VERSION = 1
+export const LAYOUT_VERSION = 2
 /** `'BRKS'`: tells a @breaker segment from another program's segment that happens to share the key. */
 export const MAGIC = 0x42524b53
 /** Written last by the creator: a segment without it was never fully initialised. */
@@ -45,7 +46,7 @@ export const H = {
 
 /** Longest circuit name, in UTF-8 bytes. */
 export const NAME_BYTES = 256
-export const STATUS_RECORD_BYTES = 32
+export const STATUS_RECORD_BYTES = 48
 export const LEASE_BYTES = 16
 export const BUCKET_BYTES = 16
 /** Slot fields, as byte offsets from the slot's start. */
@@ -61,12 +62,16 @@ export const S = {
   /** Bumped by clear(circuit), so processes drop the sums they keep of this slot. */
   CLEARS: 20,
   STATUS: 32,
-  LEASES: 96,
+  LEASES: 128,
 } as const
 export const SLOT_USED = 1
 
-/** Within a status record (bytes): state code, then epoch, openedAt (NaN = null), updatedAt as Float64. */
-export const R = { CODE: 0, EPOCH: 8, OPENED_AT: 16, UPDATED_AT: 24 } as const
+/**
+ * Within a status record (bytes): state code, then epoch, openedAt (NaN = null), updatedAt,
+ * backoff and holds (0 = absent) as Float64 — a Float64 holds every safe integer, so no count
+ * the contract allows is ever truncated.
+ */
+export const R = { CODE: 0, EPOCH: 8, OPENED_AT: 16, UPDATED_AT: 24, BACKOFF: 32, HOLDS: 40 } as const
 /** Within a lease (bytes): id (0 = free), then expiresAt (epoch ms) as Float64. */
 export const L = { ID: 0, EXPIRES_AT: 8 } as const
 

@@ -60,6 +60,8 @@ export class StatusCells {
     f64[(at + R.EPOCH) >> 3] = record?.epoch ?? 0
     f64[(at + R.OPENED_AT) >> 3] = record?.openedAt ?? Number.NaN
     f64[(at + R.UPDATED_AT) >> 3] = record?.updatedAt ?? 0
+    f64[(at + R.BACKOFF) >> 3] = record?.backoff ?? 0
+    f64[(at + R.HOLDS) >> 3] = record?.holds ?? 0
     Atomics.store(i32, (at + R.CODE) >> 2, record === null ? 0 : CODES[record.status])
     Atomics.store(i32, version, next)
     Atomics.add(i32, H.STATUS_CHANGES, 1)
@@ -72,6 +74,8 @@ export class StatusCells {
   private rawEpoch = 0
   private rawOpenedAt = 0
   private rawUpdatedAt = 0
+  private rawBackoff = 0
+  private rawHolds = 0
 
   /** Copies the current record's fields under the seqlock; answers the version they belong to. */
   private snapshot(slot: number): number {
@@ -84,6 +88,8 @@ export class StatusCells {
       this.rawEpoch = f64[(at + R.EPOCH) >> 3]!
       this.rawOpenedAt = f64[(at + R.OPENED_AT) >> 3]!
       this.rawUpdatedAt = f64[(at + R.UPDATED_AT) >> 3]!
+      this.rawBackoff = f64[(at + R.BACKOFF) >> 3]!
+      this.rawHolds = f64[(at + R.HOLDS) >> 3]!
       if (Atomics.load(i32, version) === seen) return seen
     }
   }
@@ -99,6 +105,9 @@ export class StatusCells {
         openedAt: Number.isNaN(this.rawOpenedAt) ? null : this.rawOpenedAt,
         epoch: this.rawEpoch,
         updatedAt: this.rawUpdatedAt,
+        // 0 is how "absent" is stored; the validator leaves 0 out of the record, as it was written.
+        backoff: this.rawBackoff,
+        holds: this.rawHolds,
       },
       { storage: STORAGE, circuit, operation },
     )

@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isStorageError } from '@breaker/core'
+import type { StatusRecord } from '@breaker/core'
 import { decodeStatus } from '@breaker/core/kit'
 import { SysVStorage } from '@breaker/storage-sysv'
 import { H, HEADER_BYTES, L, LEASE_BYTES, R, S, STATUS_RECORD_BYTES, computeLayout } from '../src/layout.js'
@@ -52,6 +53,26 @@ const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })
 // Every double, NaN and infinities included, and the raw bit patterns of any 8 bytes.
 const anyDouble = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.NaN, Infinity, -Infinity, -0, 2 ** 53, 8.64e15 + 1))
 
+// A stored backoff or holds word: mostly 0 (absent) or a count, so that valid records stay common; any double now and then.
+const counter = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(), weight: 2 }, { arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 1 }, { arbitrary: anyDouble, weight: 1 })
+// A record core could write: the optional counters absent, 0 or any count.
+const optional = fc.oneof(fc.constant(undefined), fc.constant(0), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER))
+const validRecord = fc
+  .record({ status: fc.constantFrom('closed', 'open', 'half_open'), at: fc.nat({ max: 8_640_000_000_000_000 }), epoch: fc.nat(), backoff: optional, holds: optional })
+  .map(({ status, at, epoch, backoff, holds }): StatusRecord => ({
+    status,
+    openedAt: status === 'closed' ? null : at,
+    epoch,
+    updatedAt: at,
+    ...(backoff === undefined ? {} : { backoff }),
+    ...(holds === undefined ? {} : { holds }),
+  }))
+// What reading `record` back must give: counters of 0 are left out.
+function minimal(record: StatusRecord): StatusRecord {
+  const { backoff, holds, ...rest } = record
+  return { ...rest, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
+}
+
 function expectSafeCount(value: number): void {
   expect(Number.isSafeInteger(value) && value >= 0).toBe(true)
 }
@@ -59,13 +80,15 @@ function expectSafeCount(value: number): void {
 describe('status slots hold arbitrary bytes', () => {
   it('getStatus answers a valid record, or null with a corrupt report — never throws, never a non-finite number', () => {
     fc.assert(
-      fc.property(int32, int32, anyDouble, anyDouble, anyDouble, (version, code, epoch, openedAt, updatedAt) => {
+      fc.property(int32, int32, anyDouble, anyDouble, anyDouble, counter, counter, (version, code, epoch, openedAt, updatedAt, backoff, holds) => {
         const at = slot + S.STATUS + (version & 1) * STATUS_RECORD_BYTES
         i32()[(slot + S.STATUS_VERSION) >> 2] = version
         i32()[(at + R.CODE) >> 2] = code
         f64()[(at + R.EPOCH) >> 3] = epoch
         f64()[(at + R.OPENED_AT) >> 3] = openedAt
         f64()[(at + R.UPDATED_AT) >> 3] = updatedAt
+        f64()[(at + R.BACKOFF) >> 3] = backoff
+        f64()[(at + R.HOLDS) >> 3] = holds
         reports.length = 0
         const storage = handle()
         try {
@@ -76,6 +99,8 @@ describe('status slots hold arbitrary bytes', () => {
           } else {
             expect('record' in decodeStatus(record)).toBe(true)
             for (const value of [record.epoch, record.updatedAt, record.openedAt ?? 0]) expect(Number.isFinite(value)).toBe(true)
+            expect(record.backoff).toBe(backoff === 0 ? undefined : backoff)
+            expect(record.holds).toBe(holds === 0 ? undefined : holds)
           }
           // A compare-and-set over a corrupt record treats it as absent (epoch 0), and never throws.
           const expected = record?.epoch ?? 0
@@ -94,13 +119,15 @@ describe('status slots hold arbitrary bytes', () => {
     const stop = storage.subscribe!((notice) => notices.push(notice))
     try {
       await fc.assert(
-        fc.asyncProperty(int32, anyDouble, anyDouble, anyDouble, async (code, epoch, openedAt, updatedAt) => {
+        fc.asyncProperty(int32, anyDouble, anyDouble, anyDouble, counter, counter, async (code, epoch, openedAt, updatedAt, backoff, holds) => {
           const version = (Atomics.load(i32(), (slot + S.STATUS_VERSION) >> 2) + 1) | 0
           const at = slot + S.STATUS + (version & 1) * STATUS_RECORD_BYTES
           i32()[(at + R.CODE) >> 2] = code
           f64()[(at + R.EPOCH) >> 3] = epoch
           f64()[(at + R.OPENED_AT) >> 3] = openedAt
           f64()[(at + R.UPDATED_AT) >> 3] = updatedAt
+          f64()[(at + R.BACKOFF) >> 3] = backoff
+          f64()[(at + R.HOLDS) >> 3] = holds
           Atomics.store(i32(), (slot + S.STATUS_VERSION) >> 2, version)
           Atomics.add(i32(), H.STATUS_CHANGES, 1)
           notices.length = 0
@@ -115,6 +142,33 @@ describe('status slots hold arbitrary bytes', () => {
     } finally {
       stop()
       void storage.close()
+    }
+  })
+})
+
+describe('status slots round-trip every valid record', () => {
+  it('another handle on the segment reads, and its watcher pushes, exactly what was written, backoff and holds included', async () => {
+    const writer = handle()
+    const reader = handle()
+    const pushed: StatusRecord[] = []
+    const stop = reader.subscribe!((notice) => {
+      if (notice.resync !== true) pushed.push(notice.record)
+    })
+    try {
+      await fc.assert(
+        fc.asyncProperty(validRecord, async (record) => {
+          pushed.length = 0
+          writer.setStatus(NAME, record)
+          expect(reader.getStatus(NAME)).toEqual(minimal(record))
+          for (let i = 0; i < 100 && pushed.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+          expect(pushed).toEqual([minimal(record)])
+        }),
+        { numRuns: 40 },
+      )
+    } finally {
+      stop()
+      void writer.close()
+      void reader.close()
     }
   })
 })

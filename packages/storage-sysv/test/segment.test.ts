@@ -57,6 +57,21 @@ describe('opening a segment', () => {
     expect(error.message).toMatch('SysVStorage.remove(path)')
   })
 
+  it('a segment of layout version 1 (status records without backoff and holds) is refused; once removed, a new one keeps them', () => {
+    expect(LAYOUT_VERSION).toBe(2)
+    const path = freshPath()
+    const old = freshStorage({ path })
+    pokeHeader(old, 1, 1)
+    const error = thrown(() => new SysVStorage({ path }))
+    expect(error.message).toMatch(`has layout version 1, but this @breaker/storage-sysv reads version 2`)
+    void old.close()
+    expect(SysVStorage.remove(path)).toEqual({ segment: true, semaphores: true })
+    const fresh = freshStorage({ path })
+    const record = { status: 'open', openedAt: 1_000, epoch: 4, updatedAt: 1_000, backoff: 3, holds: 2 } as const
+    fresh.setStatus('isolated', record)
+    expect(freshStorage({ path }).getStatus('isolated')).toEqual(record)
+  })
+
   it('a child process meeting a segment of another layout version fails with the same clear error', () => {
     const path = freshPath()
     const old = freshStorage({ path })

@@ -6,6 +6,7 @@ import { capabilityChecks } from './checks/capabilities.js'
 import { casChecks } from './checks/cas.js'
 import { clearChecks } from './checks/clear.js'
 import { concurrencyChecks } from './checks/concurrency.js'
+import { counterChecks } from './checks/counters.js'
 import { countChecks } from './checks/counts.js'
 import { declarationChecks } from './checks/declarations.js'
 import { eventLogChecks } from './checks/event-log.js'
@@ -27,6 +28,7 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
   ...declarationChecks,
   ...statusChecks,
   ...casChecks,
+  ...counterChecks,
   ...countChecks,
   ...recordChecks,
   ...limitChecks,

@@ -232,6 +232,44 @@ class EventLogDeclaredWithoutMethod extends ReferenceStorage {
   }
 }
 
+// Stores only the four original fields, like a backend written before backoff and holds existed.
+function withoutCounters({ status, openedAt, epoch, updatedAt }: StatusRecord): StatusRecord {
+  return { status, openedAt, epoch, updatedAt }
+}
+class DropsCounters extends ReferenceStorage {
+  override setStatus(circuit: string, record: StatusRecord): void {
+    super.setStatus(circuit, withoutCounters(record))
+  }
+  override compareAndSetStatus(circuit: string, expected: number, record: StatusRecord): boolean {
+    return super.compareAndSetStatus(circuit, expected, withoutCounters(record))
+  }
+}
+
+// Keeps the counters but writes 0 for absent ones: records no longer compare equal.
+class CountersDefaultToZero extends ReferenceStorage {
+  override getStatus(circuit: string): StatusRecord | null {
+    const record = super.getStatus(circuit)
+    return record === null ? null : { backoff: 0, holds: 0, ...record }
+  }
+}
+
+// An update that sets fields but never removes one, like an HSET without HDEL: old counters stay.
+class CountersLinger extends ReferenceStorage {
+  override setStatus(circuit: string, record: StatusRecord): void {
+    super.setStatus(circuit, { ...super.getStatus(circuit), ...record })
+  }
+  override compareAndSetStatus(circuit: string, expected: number, record: StatusRecord): boolean {
+    return super.compareAndSetStatus(circuit, expected, { ...super.getStatus(circuit), ...record })
+  }
+}
+
+// Persists the counters but pushes records without them, like a pub/sub message of four fields.
+class PushesDropCounters extends ReferenceStorage {
+  override subscribe(listener: StatusListener): () => void {
+    return super.subscribe((notice) => listener(notice.resync === true ? notice : { circuit: notice.circuit, record: withoutCounters(notice.record) }))
+  }
+}
+
 type Make = (clock: Clock) => Storage
 
 // The same declaration, honoured: the correct counterpart of MaxNameOffByOne.
@@ -266,6 +304,13 @@ const cases: Array<[string, Make, string, ConformanceOptions?, Make?]> = [
   ['release forgets everything', (c) => new ReleaseForgetsEverything(c), 'a released circuit keeps what is still needed: an open status and the counts inside its window'],
   ['maxNameBytes 0', (c) => new MaxNameBytesZero(c), 'optional declarations are well formed: stateless, eventLog and signal booleans, maxNameBytes a positive safe integer'],
   ['eventLog declared without the method', (c) => new EventLogDeclaredWithoutMethod(c), 'capabilities.eventLog comes with an eventLog method; ready() answers a boolean; retain, when offered, is a function'],
+  ['backoff and holds dropped', (c) => new DropsCounters(c), 'getStatus answers backoff and holds exactly as setStatus wrote them'],
+  ['backoff and holds dropped by CAS', (c) => new DropsCounters(c), 'compareAndSetStatus writes backoff and holds as given, and a record without them clears them'],
+  ['backoff and holds dropped from pushes', (c) => new PushesDropCounters(c), 'pushes carry backoff and holds as written by setStatus, and none when the record has none'],
+  ['backoff and holds dropped from CAS pushes', (c) => new PushesDropCounters(c), 'pushes carry backoff and holds as written by a successful compareAndSetStatus'],
+  ['absent counters read back as 0', (c) => new CountersDefaultToZero(c), 'a record written without backoff and holds reads back without them (no backoff: 0 added), even over one that had them'],
+  ['old counters linger after an overwrite', (c) => new CountersLinger(c), 'a record written without backoff and holds reads back without them (no backoff: 0 added), even over one that had them'],
+  ['old counters linger after a CAS', (c) => new CountersLinger(c), 'compareAndSetStatus writes backoff and holds as given, and a record without them clears them'],
   ['declared forgetful but remembers', (c) => new ForgetfulButRemembers(c), 'every method answers null, 0 or nothing without throwing (persistent: false)', { persistent: false }],
 ]
 

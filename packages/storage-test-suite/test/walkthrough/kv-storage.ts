@@ -68,8 +68,10 @@ export class KvStorage implements Storage {
   }
 
   async setStatus(circuit: string, record: StatusRecord): Promise<void> {
-    const { status, openedAt, epoch, updatedAt } = record
-    await this.#io('setStatus', circuit, () => this.#client.set(this.#key(circuit, 'status'), { status, openedAt, epoch, updatedAt }))
+    // Every field, the optional backoff and holds too: instances must agree on them.
+    const { status, openedAt, epoch, updatedAt, backoff, holds } = record
+    const stored = { status, openedAt, epoch, updatedAt, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
+    await this.#io('setStatus', circuit, () => this.#client.set(this.#key(circuit, 'status'), stored))
   }
 
   async recordSuccess(circuit: string): Promise<void> {
