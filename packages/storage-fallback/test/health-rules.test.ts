@@ -30,11 +30,12 @@ describe('chain health rules', () => {
     const io = Object.assign(Object.create(new MapStorage(clock, 'redis')) as MapStorage, {
       getStatus: (circuit: string) => stat(import.meta.filename).then(() => (circuit === 'a' ? open(7, 0) : null)),
     })
-    const chain = new FallbackChainStorage([{ storage: io, timeout: 20 }, { storage: memory, timeout: 5 }], { clock, unhealthyAfter: 1 })
+    const chain = new FallbackChainStorage([{ storage: io, timeout: 100 }, { storage: memory, timeout: 5 }], { clock, unhealthyAfter: 1 })
     await nextCheckPhase()
     const answer = chain.getStatus('a')
     // Busy for longer than the deadline but not twice as long: the timer fires late, not stalled.
-    stall(30)
+    // (Long enough for the thread pool to finish the stat even on a loaded machine.)
+    stall(150)
     expect(await answer).toEqual(open(7, 0))
     expect(chain.health()[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 })
   })

@@ -10,7 +10,7 @@ import type {
   WindowCounts,
 } from '@breaker/core'
 import { LeaseTable, StatusListeners } from '@breaker/core'
-import { IdleRelease, MAX_COUNT } from '@breaker/core/kit'
+import { IdleRelease, MAX_COUNT, copyStatus } from '@breaker/core/kit'
 import { MemoryCircuit } from './memory-circuit.js'
 import { resolveMemoryOptions } from './options.js'
 import type { MemoryStorageOptions } from './options.js'
@@ -235,12 +235,7 @@ export class MemoryStorage implements Storage {
 
   #write(state: MemoryCircuit, circuit: string, record: StatusRecord): void {
     // A frozen copy of the four fields: callers cannot change what others read.
-    const stored: StatusRecord = Object.freeze({
-      status: record.status,
-      openedAt: record.openedAt,
-      epoch: record.epoch,
-      updatedAt: record.updatedAt,
-    })
+    const stored = copyStatus(record)
     state.status = stored
     this.#listeners.notify(circuit, stored)
   }

@@ -4,7 +4,7 @@
  * emulation, lease and retain tables, and an in-process reference storage to copy.
  * Zero dependencies, like the rest of core.
  */
-export { decodeStatus, readStoredStatus, reportCorrupt, statusProblem } from './status-codec.js'
+export { copyStatus, decodeStatus, readStoredStatus, reportCorrupt, statusProblem } from './status-codec.js'
 export type { StatusDecoding, StoredValueSource } from './status-codec.js'
 export {
   MAX_COUNT,

@@ -56,6 +56,23 @@ export function decodeStatus(value: unknown): StatusDecoding {
   return { record }
 }
 
+/**
+ * A frozen copy of a status record holding exactly the contract's fields — the optional
+ * `backoff` and `holds` only when above 0 — for an in-process storage to keep, so a caller
+ * mutating its own object cannot change what is stored.
+ */
+export function copyStatus(record: StatusRecord): StatusRecord {
+  const copy: { -readonly [K in keyof StatusRecord]: StatusRecord[K] } = {
+    status: record.status,
+    openedAt: record.openedAt,
+    epoch: record.epoch,
+    updatedAt: record.updatedAt,
+  }
+  if ((record.backoff ?? 0) > 0) copy.backoff = record.backoff!
+  if ((record.holds ?? 0) > 0) copy.holds = record.holds!
+  return Object.freeze(copy)
+}
+
 /** Why `record` is not a valid status record, or `undefined` when it is one. */
 export function statusProblem(record: unknown): string | undefined {
   const decoded = decodeStatus(record)
