@@ -100,7 +100,14 @@ describe('a chain whose primary is a healthy real Redis', () => {
     await chain.record(circuit, 'success', 0, 60_000)
     answered.length = 0
     const inFlight = Array.from({ length: 10 }, () => chain.record(circuit, 'failure', 0, 60_000))
-    stall(120)
+    // The storage sends a tick's commands from process.nextTick: stall right after they went out,
+    // so they are in flight — answered by Redis into the socket — while this process is stuck.
+    await new Promise<void>((resolve) =>
+      process.nextTick(() => {
+        stall(120)
+        resolve()
+      }),
+    )
     await Promise.all(inFlight)
     expect(health).toEqual([])
     expect(chain.health()[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 })
