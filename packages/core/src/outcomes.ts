@@ -134,7 +134,10 @@ export class OutcomeRecorder implements Flushable {
       io.failed('record', error)
       return
     }
-    if (!isThenable(counts)) return this.#tripIfOver(counts, admitted, now)
+    if (!isThenable(counts)) {
+      if (io.writesSync === undefined) io.writesSync = true
+      return this.#tripIfOver(counts, admitted, now)
+    }
     this.#inFlight++
     io.writesSync = false
     return (io.bound(counts, 'record') as Promise<WindowCounts>).then(
