@@ -5,6 +5,7 @@ import type { StatusRecord } from '@breaker/core'
 import { KeyvStorage } from '@breaker/storage-keyv'
 import { decodeSlot, decodeWriterValue, encodeStatus, sumWindow } from '../src/decode.js'
 import { memoryKeyv } from './helpers/stores.js'
+import { minimal, validRecord } from '../../core/test/support/status-arbitraries.js'
 
 const source = { storage: 'keyv', circuit: 'c', operation: 'test' }
 
@@ -22,23 +23,6 @@ const nearStatus = fc.record(
   },
   { requiredKeys: [] },
 )
-// A record core could write: the optional counters absent, 0 or any count.
-const counter = fc.oneof(fc.constant(undefined), fc.constant(0), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER))
-const validRecord = fc
-  .record({ status: fc.constantFrom('closed', 'open', 'half_open'), at: fc.nat({ max: 8_640_000_000_000_000 }), epoch: fc.nat(), backoff: counter, holds: counter })
-  .map(({ status, at, epoch, backoff, holds }): StatusRecord => ({
-    status,
-    openedAt: status === 'closed' ? null : at,
-    epoch,
-    updatedAt: at,
-    ...(backoff === undefined ? {} : { backoff }),
-    ...(holds === undefined ? {} : { holds }),
-  }))
-// What reading `record` back must give: counters of 0 are left out.
-function minimal(record: StatusRecord): StatusRecord {
-  const { backoff, holds, ...rest } = record
-  return { ...rest, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
-}
 const stored = fc.oneof(fc.anything(), fc.jsonValue(), nearWriter, nearStatus)
 
 describe('Keyv decoders take any stored value', () => {

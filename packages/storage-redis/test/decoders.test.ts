@@ -9,6 +9,7 @@ import { RedisStorage, circuitKeys } from '@breaker/storage-redis'
 import { decodeMessage, decodeStatusFields, encodeMessage, encodeStatus } from '../src/status-codec.js'
 import { connect } from './helpers/client.js'
 import { startRedisServer } from './helpers/redis-server.mjs'
+import { minimal, validRecord } from '../../core/test/support/status-arbitraries.js'
 
 // What Redis can hand back for a hash field: nothing, or any string — the tricky ones weighted in.
 const field = fc.oneof(
@@ -30,23 +31,6 @@ const storedRecord = fc.record(
   },
   { requiredKeys: [] },
 )
-// A record core could write: the optional counters absent, 0 or any count.
-const counter = fc.oneof(fc.constant(undefined), fc.constant(0), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER))
-const validRecord = fc
-  .record({ status: fc.constantFrom('closed', 'open', 'half_open'), at: fc.nat({ max: 8_640_000_000_000_000 }), epoch: fc.nat(), backoff: counter, holds: counter })
-  .map(({ status, at, epoch, backoff, holds }): StatusRecord => ({
-    status,
-    openedAt: status === 'closed' ? null : at,
-    epoch,
-    updatedAt: at,
-    ...(backoff === undefined ? {} : { backoff }),
-    ...(holds === undefined ? {} : { holds }),
-  }))
-// What reading `record` back must give: counters of 0 are left out.
-function minimal(record: StatusRecord): StatusRecord {
-  const { backoff, holds, ...rest } = record
-  return { ...rest, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
-}
 // Pub/sub messages: garbage, any JSON, and messages shaped like ours with any values inside.
 const message = fc.oneof(
   fc.string(),

@@ -8,6 +8,7 @@ import { SysVStorage } from '@breaker/storage-sysv'
 import { H, HEADER_BYTES, L, LEASE_BYTES, R, S, STATUS_RECORD_BYTES, computeLayout } from '../src/layout.js'
 import { loadAddon } from '../src/load.js'
 import { destroyAll, freshPath, freshStorage } from './helpers.js'
+import { minimal, validRecord } from '../../core/test/support/status-arbitraries.js'
 
 // Shared memory can hold anything another process, an older version or a stray write left
 // there. Whatever the bytes, a read answers a valid record or "absent" (reported as corrupt),
@@ -55,23 +56,6 @@ const anyDouble = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.NaN
 
 // A stored backoff or holds word: mostly 0 (absent) or a count, so that valid records stay common; any double now and then.
 const counter = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(), weight: 2 }, { arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 1 }, { arbitrary: anyDouble, weight: 1 })
-// A record core could write: the optional counters absent, 0 or any count.
-const optional = fc.oneof(fc.constant(undefined), fc.constant(0), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER))
-const validRecord = fc
-  .record({ status: fc.constantFrom('closed', 'open', 'half_open'), at: fc.nat({ max: 8_640_000_000_000_000 }), epoch: fc.nat(), backoff: optional, holds: optional })
-  .map(({ status, at, epoch, backoff, holds }): StatusRecord => ({
-    status,
-    openedAt: status === 'closed' ? null : at,
-    epoch,
-    updatedAt: at,
-    ...(backoff === undefined ? {} : { backoff }),
-    ...(holds === undefined ? {} : { holds }),
-  }))
-// What reading `record` back must give: counters of 0 are left out.
-function minimal(record: StatusRecord): StatusRecord {
-  const { backoff, holds, ...rest } = record
-  return { ...rest, ...(backoff ? { backoff } : {}), ...(holds ? { holds } : {}) }
-}
 
 function expectSafeCount(value: number): void {
   expect(Number.isSafeInteger(value) && value >= 0).toBe(true)
