@@ -39,6 +39,16 @@ export class BucketRing {
     this.cells = new Uint32Array(size * 3).fill(UNWRITTEN)
   }
 
+  /** Forgets every count, as a new ring would. */
+  resetCounts(): void {
+    this.cells.fill(UNWRITTEN)
+    this.latest = Number.NEGATIVE_INFINITY
+    this.sumFrom = Number.NaN
+    this.sumTo = Number.NaN
+    this.sumFailures = 0
+    this.sumSuccesses = 0
+  }
+
   /**
    * Counts `failures` and `successes` (whole numbers >= 0) in the bucket of epoch second
    * `second`, reset first if stale. A cell saturates at {@link MAX_CELL}, and the running sum

@@ -12,8 +12,7 @@ import type {
 import { LeaseTable, StatusListeners } from '@breaker/core'
 import { IdleRelease, MAX_COUNT, copyStatus } from '@breaker/core/kit'
 import { BucketCircuit } from './bucket-circuit.js'
-import { BucketHandle } from './bucket-handle.js'
-import type { BucketInternals } from './bucket-handle.js'
+import type { BucketInternals } from './bucket-circuit.js'
 import { BYTES_PER_BUCKET } from './bucket-ring.js'
 import { resolveBucketOptions } from './options.js'
 import { currentSecond } from './second-ticker.js'
@@ -54,14 +53,8 @@ export class BucketMemoryStorage implements Storage {
   readonly #bucketCount: number
   readonly #circuits = new Map<string, BucketCircuit>()
   readonly #listeners = new StatusListeners()
-  readonly #idle = new IdleRelease(
-    this.#circuits,
-    (state) => this.#needed(state),
-    (state) => void (state.dropped = true),
-  )
+  readonly #idle = new IdleRelease(this.#circuits, (state) => this.#needed(state))
   readonly #internals: BucketInternals = {
-    peek: (circuit) => this.#circuits.get(circuit),
-    entry: (circuit) => this.#circuit(circuit),
     second: () => this.#second(),
     record: (state, outcome, windowMs) => this.#recordInto(state, outcome, windowMs),
   }
@@ -119,9 +112,9 @@ export class BucketMemoryStorage implements Storage {
     return this.#recordInto(this.#circuit(circuit), outcome, windowMs)
   }
 
-  /** A handle on one circuit for the per-call path: no lookup by name per call. */
+  /** A handle on one circuit for the per-call path: its entry itself, so no lookup by name per call. */
   bind(circuit: string): CircuitHandle {
-    return new BucketHandle(this.#internals, circuit)
+    return this.#circuit(circuit)
   }
 
   #recordInto(state: BucketCircuit, outcome: Outcome, windowMs: number): WindowCounts {
@@ -169,16 +162,18 @@ export class BucketMemoryStorage implements Storage {
 
   /** Forgets one circuit; subscribers hear `{ resync: true, circuit }` and re-read it. */
   clear(circuit: string): void {
-    const state = this.#circuits.get(circuit)
-    if (state !== undefined) state.dropped = true
-    this.#circuits.delete(circuit)
+    // A retained entry is some circuit's handle: reset in place rather than dropped.
+    if (this.#idle.retained(circuit)) this.#circuits.get(circuit)?.reset()
+    else this.#circuits.delete(circuit)
     this.#listeners.resync(circuit)
   }
 
   /** Forgets every circuit; subscribers hear `{ resync: true }` and re-read. */
   clearAll(): void {
-    for (const state of this.#circuits.values()) state.dropped = true
-    this.#circuits.clear()
+    for (const [circuit, state] of this.#circuits) {
+      if (this.#idle.retained(circuit)) state.reset()
+      else this.#circuits.delete(circuit)
+    }
     this.#idle.clear()
     this.#listeners.resync()
   }
@@ -191,7 +186,7 @@ export class BucketMemoryStorage implements Storage {
   #circuit(circuit: string): BucketCircuit {
     let state = this.#circuits.get(circuit)
     if (state === undefined) {
-      state = new BucketCircuit(this.#bucketCount)
+      state = new BucketCircuit(this.#bucketCount, this.#internals)
       this.#circuits.set(circuit, state)
       this.#idle.created()
     }

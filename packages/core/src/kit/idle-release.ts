@@ -14,12 +14,10 @@ export class IdleRelease<E> {
   /**
    * @param entries the storage's entries by circuit name
    * @param needed whether an entry still holds something (counts in a window, a lease, an opening)
-   * @param dropped told of each entry dropped, e.g. to invalidate handles (`bind`) that hold it
    */
   constructor(
     private readonly entries: Map<string, E>,
     private readonly needed: (entry: E) => boolean,
-    private readonly dropped?: (entry: E) => void,
   ) {}
 
   /** Marks `circuit` in use; answers the release (idempotent), which drops the entry once it is idle. */
@@ -29,6 +27,11 @@ export class IdleRelease<E> {
       release()
       this.#releaseIfIdle(circuit)
     }
+  }
+
+  /** True while some live circuit retains `circuit`. */
+  retained(circuit: string): boolean {
+    return this.#retainers.has(circuit)
   }
 
   /** Call after creating an entry: re-checks two released ones. */
@@ -52,9 +55,6 @@ export class IdleRelease<E> {
     if (entry === undefined || this.#retainers.has(circuit)) return
     // Still needed: to the back of the queue, so the sweep reaches older releases first.
     if (this.needed(entry)) this.#idle.add(circuit)
-    else {
-      this.entries.delete(circuit)
-      this.dropped?.(entry)
-    }
+    else this.entries.delete(circuit)
   }
 }
