@@ -53,6 +53,8 @@ export class CallPath<T> {
   // Nothing can stand between a call's own promise and its caller: no fallback to serve, and
   // no beforeTransition hook that would make a trip asynchronous.
   readonly #mayHandOver: boolean
+  // Outcomes are written one by one (no `batch`).
+  readonly #unbatched: boolean
   #handlers: ClosedHandlers | undefined
   #inFlight = 0
   // Whether storage answered the last status read synchronously (in-process storage).
@@ -70,6 +72,7 @@ export class CallPath<T> {
     this.#permits = new ProbePermits(this.io, this.pending, config.halfOpenCalls, config.timeout ?? config.resetAfter)
     this.#dependencies = config.dependsOn && lookup && new Dependencies(name, config.dependsOn, lookup)
     this.#mayHandOver = config.fallback === undefined && !this.hooks.hasBeforeTransition
+    this.#unbatched = config.batch === undefined
     this.#rejectOpen = Object.freeze({ circuit: name, reason: 'open' })
     this.#rejectFull = Object.freeze({ circuit: name, reason: 'half_open_full' })
   }
@@ -226,7 +229,19 @@ export class CallPath<T> {
       fail: (error) => this.#failed(error, phase, undefined, Number.NaN, undefined),
       saw: () => {
         this.#inFlight--
-        this.outcomes.success(phase, Number.NaN)
+        // The hot path touches only this call path, the cache and the handle: the outcome of a
+        // call handed over is counted here, not through the outcome recorder.
+        const cache = this.cache
+        if (phase !== cache.phase) return // admitted in an earlier phase: counts for nothing
+        if (!this.#unbatched) return this.outcomes.success(phase, Number.NaN)
+        let written: MaybePromise<void>
+        try {
+          written = cache.handle.recordSuccess(0)
+        } catch (error) {
+          this.io.failed('recordSuccess', error)
+          return
+        }
+        if (isThenable(written)) this.outcomes.pendingWrite(written, 'recordSuccess')
       },
       sawFail: (error) => {
         this.#inFlight--

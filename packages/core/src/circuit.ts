@@ -190,7 +190,7 @@ export class Circuit<T = never> {
     checkCircuitName(this.name, storage.capabilities.maxNameBytes, storage.name)
     this.#detach()
     this.#io.use(storage)
-    this.#cache.expire()
+    this.#cache.storageChanged()
     this.#detach = this.#attach(storage)
   }
 

@@ -81,7 +81,7 @@ export class OutcomeRecorder implements Flushable {
     // Inline rather than through attempt(): no closures on the path every success takes.
     let written: MaybePromise<void>
     try {
-      written = io.handle.recordSuccess(took)
+      written = cache.handle.recordSuccess(took)
     } catch (error) {
       io.failed('recordSuccess', error)
       return
@@ -90,6 +90,12 @@ export class OutcomeRecorder implements Flushable {
       io.writesSync = false
       this.#track(written, 'recordSuccess')
     } else if (io.writesSync === undefined) io.writesSync = true
+  }
+
+  /** A write the storage answered with a promise after all: bounded and tracked like any other. */
+  pendingWrite(written: PromiseLike<unknown>, operation: string): void {
+    this.#cache.io.writesSync = false
+    this.#track(written as Promise<unknown>, operation)
   }
 
   /** A probe admitted in `admitted` succeeded: count it, and close once enough in a row did. */
@@ -129,7 +135,7 @@ export class OutcomeRecorder implements Flushable {
     // Inline rather than through attempt(): no closures on the path every counted failure takes.
     let counts: MaybePromise<WindowCounts>
     try {
-      counts = io.handle.record('failure', took, windowAt(this.#config.threshold.within, admitted, now))
+      counts = cache.handle.record('failure', took, windowAt(this.#config.threshold.within, admitted, now))
     } catch (error) {
       io.failed('record', error)
       return

@@ -2,7 +2,7 @@ import { isThenable } from './maybe.js'
 import { CLOSED, afterRead, phaseOf } from './state-machine.js'
 import type { Phase, Timing } from './state-machine.js'
 import type { StorageIO } from './storage-io.js'
-import type { MaybePromise, StatusRecord } from './types.js'
+import type { CircuitHandle, MaybePromise, StatusRecord } from './types.js'
 
 /**
  * The one status cache of a circuit: the phase it last read, pushed or wrote, trusted for
@@ -13,6 +13,8 @@ import type { MaybePromise, StatusRecord } from './types.js'
 export class StatusCache {
   /** The phase calls are admitted under. */
   phase: Phase
+  /** The circuit's handle on the storage in use (kept here too: the per-call path reads it from one object). */
+  handle: CircuitHandle
   #fetchedAt = -Infinity
 
   constructor(
@@ -22,6 +24,7 @@ export class StatusCache {
     readonly failOpen: boolean,
   ) {
     this.phase = phaseOf(CLOSED, false, timing)
+    this.handle = io.handle
   }
 
   /** The phase a call is admitted under: the cached one while fresh, else a read of storage. */
@@ -30,7 +33,7 @@ export class StatusCache {
     if (this.ttl > 0 && performance.now() - this.#fetchedAt < this.ttl) return this.phase
     let read: MaybePromise<StatusRecord | null>
     try {
-      read = this.io.handle.getStatus()
+      read = this.handle.getStatus()
     } catch (error) {
       return this.#readFailed(error)
     }
@@ -80,8 +83,9 @@ export class StatusCache {
     else if (record.epoch > this.phase.record.epoch || !this.phase.local) this.adopt(record)
   }
 
-  /** Forgets when it last read, so the next call reads storage (the storage was swapped). */
-  expire(): void {
+  /** The storage was swapped: take its handle, and read it on the next call. */
+  storageChanged(): void {
+    this.handle = this.io.handle
     this.#fetchedAt = -Infinity
   }
 
