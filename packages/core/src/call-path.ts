@@ -65,6 +65,10 @@ export class CallPath<T> {
   readonly #mayHandOver: boolean
   // Outcomes are written one by one (no `batch`).
   readonly #unbatched: boolean
+  // Hot options, read on every call, copied out of the config object.
+  readonly #hedged: boolean
+  readonly #maxConcurrent: number | undefined
+  readonly #timeout: number | undefined
   #handlers: ClosedHandlers | undefined
   #inFlight = 0
   // Whether storage answered the last status read synchronously (in-process storage).
@@ -83,6 +87,9 @@ export class CallPath<T> {
     this.#dependencies = config.dependsOn && lookup && new Dependencies(name, config.dependsOn, lookup)
     this.#mayHandOver = config.fallback === undefined && !this.hooks.hasBeforeTransition
     this.#unbatched = config.batch === undefined
+    this.#hedged = config.hedge !== undefined
+    this.#maxConcurrent = config.maxConcurrent
+    this.#timeout = config.timeout
     this.#rejectOpen = Object.freeze({ circuit: name, reason: 'open' })
     this.#rejectFull = Object.freeze({ circuit: name, reason: 'half_open_full' })
   }
@@ -97,7 +104,7 @@ export class CallPath<T> {
    * the caller's cancellation.
    */
   run<R>(fn: Protected<R>, ctx: CallContext | undefined, signal?: AbortSignal): Promise<R | T> {
-    if (signal !== undefined || this.#config.hedge !== undefined) return this.#runJob(fn, ctx, signal)
+    if (signal !== undefined || this.#hedged) return this.#runJob(fn, ctx, signal)
     return this.#start(fn, ctx, true)
   }
 
@@ -117,7 +124,7 @@ export class CallPath<T> {
 
   /** `plain`: `fn` is the caller's own function, whose promise may be handed to the caller. */
   #start<R>(fn: Protected<R>, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
-    const max = this.#config.maxConcurrent
+    const max = this.#maxConcurrent
     if (max !== undefined && this.#inFlight >= max) return this.#bulkheadRejected(max, ctx)
     if (this.#dependencies !== undefined) return this.#checkDependencies(fn, ctx, plain)
     return this.#read(fn, ctx, plain)
@@ -160,7 +167,8 @@ export class CallPath<T> {
   /** Admits, probes or rejects a call; `mayMove` lets an open circuit whose delay passed go half_open. */
   #admit<R>(phase: Phase, fn: Protected<R>, ctx: CallContext | undefined, mayMove: boolean, plain: boolean): Promise<R | T> {
     if (ctx) ctx.state = phase.state
-    // Only an open circuit needs the time: a closed call reads no clock.
+    // The common case first; only an open circuit needs the time: a closed call reads no clock.
+    if (phase.state === 'closed') return this.#execute(fn, phase, undefined, ctx, plain)
     switch (admit(phase, phase.state === 'open' ? this.#config.clock() : 0)) {
       case 'run':
         return this.#execute(fn, phase, undefined, ctx, plain)
@@ -188,7 +196,7 @@ export class CallPath<T> {
 
   #execute<R>(fn: Protected<R>, phase: Phase, permit: Permit, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
     const io = this.io
-    const timeout = this.#config.timeout
+    const timeout = this.#timeout
     let result: Promise<R>
     if (timeout !== undefined) {
       result = runWithTimeout(fn, timeout, this.name)

@@ -37,7 +37,12 @@ export class StatusCache {
     } catch (error) {
       return this.#readFailed(error)
     }
-    if (!isThenable(read)) return this.adopt(read)
+    if (!isThenable(read)) {
+      // Unchanged since the last read (the common case): nothing to adopt, not even a time.
+      const known = this.phase
+      if ((read === known.record || (read === null && known.record === CLOSED)) && this.ttl === 0) return known
+      return this.adopt(read)
+    }
     return (this.io.bound(read, 'getStatus') as Promise<StatusRecord | null>).then(
       (record) => this.adopt(record),
       (error: unknown) => this.#readFailed(error),
