@@ -238,3 +238,21 @@ describe('diagnostics channels', () => {
     }
   })
 })
+
+describe('an open rejection nobody handles', () => {
+  it('is still reported as an unhandled rejection (it settles a microtask after call() answers)', async () => {
+    const { circuit } = setup({ threshold: { failures: 1, within: 1000 } })
+    await rejection(circuit.call(fail()))
+    const seen: unknown[] = []
+    const listener = (reason: unknown) => void seen.push(reason)
+    process.on('unhandledRejection', listener)
+    try {
+      void circuit.call(ok(1)) // never handled
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatchObject({ code: 'ERR_CIRCUIT_OPEN' })
+    } finally {
+      process.off('unhandledRejection', listener)
+    }
+  })
+})
