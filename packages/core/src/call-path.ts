@@ -1,6 +1,6 @@
 import { Cancelled, runAttempts } from './attempts.js'
 import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
-import type { ClosedHandlers } from './closed-handlers.js'
+import type { SettleHandlers } from './closed-handlers.js'
 import type { CircuitConfig } from './config.js'
 import { Dependencies } from './dependencies.js'
 import type { DependencyLookup } from './dependencies.js'
@@ -69,7 +69,8 @@ export class CallPath<T> {
   readonly #hedged: boolean
   readonly #maxConcurrent: number | undefined
   readonly #timeout: number | undefined
-  #handlers: ClosedHandlers | undefined
+  #chained: SettleHandlers | undefined
+  #watching: SettleHandlers | undefined
   #inFlight = 0
   // Whether storage answered the last status read synchronously (in-process storage).
   #syncRead = false
@@ -209,13 +210,16 @@ export class CallPath<T> {
     }
     // The common case — closed, untraced, untimed — settles through handlers made once per phase.
     if (permit === undefined && ctx === undefined && !io.timesCalls) {
-      const handlers = this.#handlers?.phase === phase ? this.#handlers : this.#closedHandlers(phase)
-      if (!plain || !this.#mayHandOver || !this.#syncRead || io.writesSync !== true) return result.then(handlers.ok, handlers.fail) as Promise<R | T>
+      if (!plain || !this.#mayHandOver || !this.#syncRead || io.writesSync !== true) {
+        const chained = this.#chained?.phase === phase ? this.#chained : this.#chain(phase)
+        return result.then(chained.value, chained.error) as Promise<R | T>
+      }
       // With nothing to serve instead and a storage that reads and writes synchronously, the
       // caller can await the function's own promise: the handlers attached first run first, so
       // the outcome is counted (and a trip written) before the caller resumes — one promise hop
       // fewer per call.
-      result.then(handlers.saw, handlers.sawFail)
+      const watching = this.#watching?.phase === phase ? this.#watching : this.#watch(phase)
+      result.then(watching.value, watching.error)
       return result
     }
     // Reading the clock is the largest cost of the closed path, so a call is timed only for a
@@ -236,16 +240,22 @@ export class CallPath<T> {
     )
   }
 
-  #closedHandlers(phase: Phase): ClosedHandlers {
-    return (this.#handlers = {
+  #chain(phase: Phase): SettleHandlers {
+    return (this.#chained = {
       phase,
-      ok: (value) => {
+      value: (value) => {
         this.#inFlight--
         this.outcomes.success(phase, Number.NaN)
         return value
       },
-      fail: (error) => this.#failed(error, phase, undefined, Number.NaN, undefined),
-      saw: () => {
+      error: (error) => this.#failed(error, phase, undefined, Number.NaN, undefined),
+    })
+  }
+
+  #watch(phase: Phase): SettleHandlers {
+    return (this.#watching = {
+      phase,
+      value: () => {
         this.#inFlight--
         // The hot path touches only this call path, the cache and the handle: the outcome of a
         // call handed over is counted here, not through the outcome recorder.
@@ -261,7 +271,7 @@ export class CallPath<T> {
         }
         if (isThenable(written)) this.outcomes.pendingWrite(written, 'recordSuccess')
       },
-      sawFail: (error) => {
+      error: (error) => {
         this.#inFlight--
         const timedOut = isCircuitTimeoutError(error)
         if (!timedOut && !this.outcomes.counts(error)) return
