@@ -80,3 +80,11 @@ export function runAttempts<R>(fns: readonly Protected<R>[], delay: number, pare
     start()
   })
 }
+
+/**
+ * The job of a hedged, raced or cancellable call: runs `fns` as {@link runAttempts} does, under
+ * the signal the circuit passes (its timeout) and the caller's.
+ */
+export function attemptsJob<R>(fns: readonly Protected<R>[], delay: number, caller: AbortSignal | undefined): Protected<R> {
+  return (parent) => runAttempts(fns, delay, parent, caller)
+}

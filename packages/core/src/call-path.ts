@@ -1,11 +1,10 @@
-import { Cancelled, runAttempts } from './attempts.js'
+import { Answers } from './answers.js'
+import { Cancelled, attemptsJob } from './attempts.js'
 import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
-import type { SettleHandlers } from './closed-handlers.js'
 import type { CircuitConfig } from './config.js'
 import { Dependencies } from './dependencies.js'
 import type { DependencyLookup } from './dependencies.js'
 import { CircuitBulkheadError, CircuitDependencyError, CircuitOpenError, isCircuitTimeoutError } from './errors.js'
-import { runFallback } from './fallback.js'
 import { HookRunner } from './hooks.js'
 import { isThenable } from './maybe.js'
 import { OutcomeRecorder } from './outcomes.js'
@@ -15,6 +14,7 @@ import type { Permit } from './probes.js'
 import { StatusCache } from './status-cache.js'
 import type { Storage } from './storage.js'
 import { StorageIO } from './storage-io.js'
+import type { SettleHandlers } from './settle.js'
 import { runWithTimeout } from './timeout.js'
 import { Transitions } from './transitions.js'
 import type { Protected } from './options.js'
@@ -25,25 +25,11 @@ import type { MaybePromise } from './types.js'
 const NEVER_ABORTED = new AbortController().signal
 
 /**
- * A promise rejected with `error` one microtask from now. By then the caller has attached its
- * handler, which spares Node's unhandled-rejection bookkeeping — three quarters of what a
- * rejection made already rejected (`Promise.reject`) costs. A caller that never handles it is
- * still reported, a microtask later.
- */
-function rejectSoon(error: unknown): Promise<never> {
-  return new Promise((_, reject) => queueMicrotask(() => reject(error)))
-}
-
-/**
  * One circuit's per-call path and the parts it drives: admission against the cached phase, the
  * bulkhead, probes, the call itself with its deadline, outcome counting and fallbacks. `T` is
  * what the fallback serves.
  */
 export class CallPath<T> {
-  /** Calls turned away without running (open, isolated, half-open full, bulkhead, dependency). */
-  rejections = 0
-  /** Answers served by the fallback. */
-  fallbacks = 0
   /** Calls that outlived `timeout`. */
   timeouts = 0
   /** The last counted failure's error (when: `outcomes.lastFailureAt`); kept as is, described only by `stats()`. */
@@ -55,6 +41,7 @@ export class CallPath<T> {
   readonly transitions: Transitions
   readonly outcomes: OutcomeRecorder
   readonly pending = new PendingWrites()
+  readonly answers: Answers<T>
   readonly #config: CircuitConfig
   readonly #permits: ProbePermits
   readonly #dependencies: Dependencies | undefined
@@ -83,6 +70,7 @@ export class CallPath<T> {
     const timing = { name, resetAfter: config.resetAfter, jitter: config.jitter, backoff: config.resetBackoff }
     this.cache = new StatusCache(this.io, config.stateCacheTtl, timing, config.onStorageFailure === 'open')
     this.transitions = new Transitions(this.cache, this.hooks)
+    this.answers = new Answers(name, config.fallback, this.hooks, () => this.cache.phase.state)
     this.outcomes = new OutcomeRecorder(this.cache, this.transitions, this.pending, config)
     this.#permits = new ProbePermits(this.io, this.pending, config.halfOpenCalls, config.timeout ?? config.resetAfter)
     this.#dependencies = config.dependsOn && lookup && new Dependencies(name, config.dependsOn, lookup)
@@ -105,22 +93,18 @@ export class CallPath<T> {
    * the caller's cancellation.
    */
   run<R>(fn: Protected<R>, ctx: CallContext | undefined, signal?: AbortSignal): Promise<R | T> {
-    if (signal !== undefined || this.#hedged) return this.#runJob(fn, ctx, signal)
-    return this.#start(fn, ctx, true)
+    if (signal === undefined && !this.#hedged) return this.#start(fn, ctx, true)
+    // A caller's signal or hedging: one job runs the attempts, and is never handed over.
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const hedge = this.#config.hedge
+    const fns = hedge === undefined ? [fn] : Array.from({ length: hedge.attempts }, () => fn)
+    return this.#start(attemptsJob(fns, hedge?.delay ?? 0, signal), ctx, false)
   }
 
   /** Races `fns` as one call (`callAny`): staggered by `delay` ms, first success wins. */
   runAny<R>(fns: readonly Protected<R>[], delay: number, ctx: CallContext | undefined, signal: AbortSignal | undefined): Promise<R | T> {
     if (signal?.aborted) return Promise.reject(signal.reason)
-    return this.#start((parent) => runAttempts(fns, delay, parent, signal), ctx, false)
-  }
-
-  /** A call with a caller's signal or hedging: one job that runs the attempts, never handed over. */
-  #runJob<R>(fn: Protected<R>, ctx: CallContext | undefined, signal: AbortSignal | undefined): Promise<R | T> {
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    const hedge = this.#config.hedge
-    const fns = hedge === undefined ? [fn] : Array.from({ length: hedge.attempts }, () => fn)
-    return this.#start((parent) => runAttempts(fns, hedge?.delay ?? 0, parent, signal), ctx, false)
+    return this.#start(attemptsJob(fns, delay, signal), ctx, false)
   }
 
   /** `plain`: `fn` is the caller's own function, whose promise may be handed to the caller. */
@@ -161,7 +145,7 @@ export class CallPath<T> {
     const go = (dependency: string | undefined): Promise<R | T> =>
       dependency === undefined
         ? this.#read(fn, ctx, plain)
-        : this.#rejected(new CircuitDependencyError(this.name, dependency), { circuit: this.name, reason: 'dependency' }, ctx)
+        : this.answers.rejected(new CircuitDependencyError(this.name, dependency), { circuit: this.name, reason: 'dependency' }, ctx)
     return isThenable(blocking) ? blocking.then(go) : go(blocking)
   }
 
@@ -190,7 +174,7 @@ export class CallPath<T> {
     const go = (p: Permit | null): Promise<R | T> => {
       if (p !== null) return this.#execute(fn, phase, p, ctx, false)
       this.#inFlight--
-      return this.#rejected((phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
+      return this.answers.rejected((phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
     }
     return isThenable(permit) ? permit.then(go) : go(permit)
   }
@@ -300,36 +284,17 @@ export class CallPath<T> {
     const counted = this.outcomes.failure(phase, permit !== undefined, started)
     const outcome: CallOutcome = timedOut ? 'timeout' : 'failure'
     // Thrown rather than returned as a rejected promise: one promise hop fewer per failure.
-    return isThenable(counted) ? counted.then(() => this.#serve(error, outcome, ctx)) : this.#serve(error, outcome, ctx)
-  }
-
-  /** The fallback's answer for `error`, or `error` thrown again when there is no fallback. */
-  #serve(error: unknown, outcome: CallOutcome, ctx: CallContext | undefined): T | Promise<T> {
-    const fallback = this.#config.fallback
-    if (ctx) ctx.outcome = fallback === undefined ? outcome : 'fallback'
-    if (fallback === undefined) throw error
-    this.fallbacks++
-    return runFallback(fallback, error, { circuit: this.name, state: this.cache.phase.state }) as Promise<T>
+    return isThenable(counted) ? counted.then(() => this.answers.serve(error, outcome, ctx)) : this.answers.serve(error, outcome, ctx)
   }
 
   #openRejected<R>(phase: OpenPhase, ctx: CallContext | undefined): Promise<R | T> {
     this.#inFlight--
     // One error per opening, reused: it has no stack to capture and its fields do not change.
     const error = (phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, phase.held ? 'isolated' : 'open'))
-    return this.#rejected(error, phase.held ? { circuit: this.name, reason: 'isolated' } : this.#rejectOpen, ctx)
+    return this.answers.rejected(error, phase.held ? { circuit: this.name, reason: 'isolated' } : this.#rejectOpen, ctx)
   }
 
   #bulkheadRejected<R>(max: number, ctx: CallContext | undefined): Promise<R | T> {
-    return this.#rejected(new CircuitBulkheadError(this.name, max), { circuit: this.name, reason: 'bulkhead' }, ctx)
-  }
-
-  #rejected<R>(error: CircuitOpenError | CircuitBulkheadError | CircuitDependencyError, event: RejectMessage, ctx: CallContext | undefined): Promise<R | T> {
-    this.rejections++
-    this.hooks.reject(event)
-    if (this.#config.fallback === undefined) {
-      if (ctx) ctx.outcome = 'rejected'
-      return rejectSoon(error)
-    }
-    return this.#serve(error, 'rejected', ctx) as Promise<T>
+    return this.answers.rejected(new CircuitBulkheadError(this.name, max), { circuit: this.name, reason: 'bulkhead' }, ctx)
   }
 }

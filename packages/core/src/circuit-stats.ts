@@ -47,8 +47,8 @@ export function describeError(error: unknown, at: number): LastError {
 export function localCounters(path: CallPath<unknown>): Pick<CircuitStats, 'rejections' | 'fallbacks' | 'timeouts' | 'lastError'> {
   const at = path.outcomes.lastFailureAt
   return {
-    rejections: path.rejections,
-    fallbacks: path.fallbacks,
+    rejections: path.answers.rejections,
+    fallbacks: path.answers.fallbacks,
     timeouts: path.timeouts,
     lastError: path.lastError === undefined || at === null ? null : describeError(path.lastError, at),
   }

@@ -259,8 +259,8 @@ export class Circuit<T = never> {
     await restore(this.#cache, entry, this.#config.threshold.within, this.#config.clock())
     this.#outcomes.lastFailureAt = entry.lastFailureAt
     const path = this.#path
-    path.rejections = entry.rejections ?? path.rejections
-    path.fallbacks = entry.fallbacks ?? path.fallbacks
+    path.answers.rejections = entry.rejections ?? path.answers.rejections
+    path.answers.fallbacks = entry.fallbacks ?? path.answers.fallbacks
     path.timeouts = entry.timeouts ?? path.timeouts
     if (entry.lastError) {
       // A stand-in that describes itself as the exported one did: same class name and message.

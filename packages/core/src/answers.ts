@@ -1,0 +1,46 @@
+import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
+import type { CircuitBulkheadError, CircuitDependencyError, CircuitOpenError } from './errors.js'
+import { runFallback } from './fallback.js'
+import type { HookRunner } from './hooks.js'
+import type { Fallback } from './options.js'
+import { rejectSoon } from './settle.js'
+import type { CircuitState } from './types.js'
+
+/**
+ * What a call that does not succeed answers: the fallback's answer when there is a fallback,
+ * else its error — and, for a call turned away without running, the reject event first. Counts
+ * the rejections and the fallbacks served, for `stats()`.
+ */
+export class Answers<T> {
+  /** Calls turned away without running (open, isolated, half-open full, bulkhead, dependency). */
+  rejections = 0
+  /** Answers served by the fallback. */
+  fallbacks = 0
+
+  constructor(
+    readonly circuit: string,
+    readonly fallback: Fallback | undefined,
+    readonly hooks: HookRunner,
+    readonly state: () => CircuitState,
+  ) {}
+
+  /** The fallback's answer for `error`, or `error` thrown again when there is no fallback. */
+  serve(error: unknown, outcome: CallOutcome, ctx: CallContext | undefined): T | Promise<T> {
+    const fallback = this.fallback
+    if (ctx) ctx.outcome = fallback === undefined ? outcome : 'fallback'
+    if (fallback === undefined) throw error
+    this.fallbacks++
+    return runFallback(fallback, error, { circuit: this.circuit, state: this.state() }) as Promise<T>
+  }
+
+  /** A call turned away without running: reported, then served by the fallback or rejected. */
+  rejected<R>(error: CircuitOpenError | CircuitBulkheadError | CircuitDependencyError, event: RejectMessage, ctx: CallContext | undefined): Promise<R | T> {
+    this.rejections++
+    this.hooks.reject(event)
+    if (this.fallback === undefined) {
+      if (ctx) ctx.outcome = 'rejected'
+      return rejectSoon(error)
+    }
+    return this.serve(error, 'rejected', ctx) as Promise<T>
+  }
+}
