@@ -180,7 +180,6 @@ export class CallPath<T> {
   }
 
   #execute<R>(fn: Protected<R>, phase: Phase, permit: Permit, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
-    const io = this.io
     const timeout = this.#timeout
     let result: Promise<R>
     if (timeout !== undefined) {
@@ -193,8 +192,9 @@ export class CallPath<T> {
       }
     }
     // The common case — closed, untraced, untimed — settles through handlers made once per phase.
-    if (permit === undefined && ctx === undefined && !io.timesCalls) {
-      if (!plain || !this.#mayHandOver || !this.#syncRead || io.writesSync !== true) {
+    const cache = this.cache
+    if (permit === undefined && ctx === undefined && !cache.timesCalls) {
+      if (!plain || !this.#mayHandOver || !this.#syncRead || cache.writesSync !== true) {
         const chained = this.#chained?.phase === phase ? this.#chained : this.#chain(phase)
         return result.then(chained.value, chained.error) as Promise<R | T>
       }
@@ -208,7 +208,7 @@ export class CallPath<T> {
     }
     // Reading the clock is the largest cost of the closed path, so a call is timed only for a
     // storage that keeps durations (one with an event log) or a probe.
-    const started = io.timesCalls || permit !== undefined ? this.#config.clock() : Number.NaN
+    const started = cache.timesCalls || permit !== undefined ? this.#config.clock() : Number.NaN
     return result.then(
       (value) => {
         this.#inFlight--

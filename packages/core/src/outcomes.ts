@@ -77,7 +77,7 @@ export class OutcomeRecorder implements Flushable {
     if (this.#batch) return this.#pending.track(this.#batched(false, admitted, this.#config.clock()))
     if (this.#inFlight >= MAX_WRITES_IN_FLIGHT) return this.#merge(0, 1)
     const io = cache.io
-    const took = io.timesCalls ? duration(started, this.#config.clock()) : 0
+    const took = cache.timesCalls ? duration(started, this.#config.clock()) : 0
     // Inline rather than through attempt(): no closures on the path every success takes.
     let written: MaybePromise<void>
     try {
@@ -87,14 +87,14 @@ export class OutcomeRecorder implements Flushable {
       return
     }
     if (isThenable(written)) {
-      io.writesSync = false
+      cache.writesSync = false
       this.#track(written, 'recordSuccess')
-    } else if (io.writesSync === undefined) io.writesSync = true
+    } else if (cache.writesSync === undefined) cache.writesSync = true
   }
 
   /** A write the storage answered with a promise after all: bounded and tracked like any other. */
   pendingWrite(written: PromiseLike<unknown>, operation: string): void {
-    this.#cache.io.writesSync = false
+    this.#cache.writesSync = false
     this.#track(written as Promise<unknown>, operation)
   }
 
@@ -141,11 +141,11 @@ export class OutcomeRecorder implements Flushable {
       return
     }
     if (!isThenable(counts)) {
-      if (io.writesSync === undefined) io.writesSync = true
+      if (cache.writesSync === undefined) cache.writesSync = true
       return this.#tripIfOver(counts, admitted, now)
     }
     this.#inFlight++
-    io.writesSync = false
+    cache.writesSync = false
     return (io.bound(counts, 'record') as Promise<WindowCounts>).then(
       (c) => {
         this.#settled()

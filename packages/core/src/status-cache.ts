@@ -13,8 +13,15 @@ import type { CircuitHandle, MaybePromise, StatusRecord } from './types.js'
 export class StatusCache {
   /** The phase calls are admitted under. */
   phase: Phase
-  /** The circuit's handle on the storage in use (kept here too: the per-call path reads it from one object). */
+  /** The circuit's handle on the storage in use (kept here: the per-call path reads one object). */
   handle: CircuitHandle
+  /** The storage keeps call durations (it declares an event log), so calls are worth timing. */
+  timesCalls: boolean
+  /**
+   * Whether outcome writes answer synchronously: unknown until one is seen, false as soon as one
+   * answers a promise. Only with synchronous writes can a trip be written before the caller resumes.
+   */
+  writesSync: boolean | undefined = undefined
   #fetchedAt = -Infinity
 
   constructor(
@@ -25,6 +32,7 @@ export class StatusCache {
   ) {
     this.phase = phaseOf(CLOSED, false, timing)
     this.handle = io.handle
+    this.timesCalls = io.storage.capabilities.eventLog === true
   }
 
   /** The phase a call is admitted under: the cached one while fresh, else a read of storage. */
@@ -91,6 +99,8 @@ export class StatusCache {
   /** The storage was swapped: take its handle, and read it on the next call. */
   storageChanged(): void {
     this.handle = this.io.handle
+    this.timesCalls = this.io.storage.capabilities.eventLog === true
+    this.writesSync = undefined
     this.#fetchedAt = -Infinity
   }
 

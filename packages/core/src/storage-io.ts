@@ -29,14 +29,8 @@ class NamedHandle implements CircuitHandle {
  */
 export class StorageIO {
   #storage: Storage
-  #timesCalls = false
   /** The circuit's handle on the storage in use: the per-call methods. */
   handle!: CircuitHandle
-  /**
-   * Whether outcome writes answer synchronously: unknown until one is seen, false as soon as one
-   * answers a promise. Only with synchronous writes can a trip be written before the caller resumes.
-   */
-  writesSync: boolean | undefined
 
   constructor(
     readonly circuit: string,
@@ -53,17 +47,10 @@ export class StorageIO {
     return this.#storage
   }
 
-  /** The storage keeps call durations (it declares an event log), so calls are worth timing. */
-  get timesCalls(): boolean {
-    return this.#timesCalls
-  }
-
   /** Switches storage. */
   use(storage: Storage): void {
     this.#storage = storage
-    this.#timesCalls = storage.capabilities.eventLog === true
     this.handle = storage.bind?.(this.circuit) ?? new NamedHandle(storage, this.circuit)
-    this.writesSync = undefined
   }
 
   /**
