@@ -146,10 +146,13 @@ const manyRounds = await interleaved({
 // run on objects the JIT has not seen warm.
 let round = 0
 let fresh = []
+const freshStorage = new BucketMemoryStorage({ bucketCount: WINDOW / 1000 })
 const freshRounds = await interleavedWith(
   () => {
     round++
-    fresh = Array.from({ length: 100 }, (_, i) => ours(`fresh-${round}-${i}`))
+    // The last round's circuits are disposed, as a service done with them would.
+    for (const circuit of fresh) void circuit.dispose()
+    fresh = Array.from({ length: 100 }, (_, i) => ours(`fresh-${round}-${i}`, freshStorage))
   },
   { bare: () => ok(), ours: () => fresh[next++ % 100].call(ok) },
 )

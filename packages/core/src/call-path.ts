@@ -23,6 +23,7 @@ import type { HalfOpenPhase, OpenPhase, Phase } from './state-machine.js'
 import type { MaybePromise } from './types.js'
 
 const NEVER_ABORTED = new AbortController().signal
+const NO_OP = () => {}
 
 /**
  * One circuit's per-call path and the parts it drives: admission against the cached phase, the
@@ -57,7 +58,10 @@ export class CallPath<T> {
   readonly #maxConcurrent: number | undefined
   readonly #timeout: number | undefined
   #chained: SettleHandlers | undefined
-  #watching: SettleHandlers | undefined
+  // The watching handlers of the current phase, as fields: one object fewer to reach per call.
+  #watchPhase: Phase | undefined
+  #watchValue: (value: unknown) => unknown = NO_OP
+  #watchError: (error: unknown) => unknown = NO_OP
   #inFlight = 0
   // Whether storage answered the last status read synchronously (in-process storage).
   #syncRead = false
@@ -202,8 +206,8 @@ export class CallPath<T> {
       // caller can await the function's own promise: the handlers attached first run first, so
       // the outcome is counted (and a trip written) before the caller resumes — one promise hop
       // fewer per call.
-      const watching = this.#watching?.phase === phase ? this.#watching : this.#watch(phase)
-      result.then(watching.value, watching.error)
+      if (this.#watchPhase !== phase) this.#watch(phase)
+      result.then(this.#watchValue, this.#watchError)
       return result
     }
     // Reading the clock is the largest cost of the closed path, so a call is timed only for a
@@ -236,34 +240,32 @@ export class CallPath<T> {
     })
   }
 
-  #watch(phase: Phase): SettleHandlers {
-    return (this.#watching = {
-      phase,
-      value: () => {
-        this.#inFlight--
-        // The hot path touches only this call path, the cache and the handle: the outcome of a
-        // call handed over is counted here, not through the outcome recorder.
-        const cache = this.cache
-        if (phase !== cache.phase) return // admitted in an earlier phase: counts for nothing
-        if (!this.#unbatched) return this.outcomes.success(phase, Number.NaN)
-        let written: MaybePromise<void>
-        try {
-          written = cache.handle.recordSuccess(0)
-        } catch (error) {
-          this.io.failed('recordSuccess', error)
-          return
-        }
-        if (isThenable(written)) this.outcomes.pendingWrite(written, 'recordSuccess')
-      },
-      error: (error) => {
-        this.#inFlight--
-        const timedOut = isCircuitTimeoutError(error)
-        if (!timedOut && !this.outcomes.counts(error)) return
-        if (timedOut) this.timeouts++
-        this.lastError = error
-        this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
-      },
-    })
+  #watch(phase: Phase): void {
+    this.#watchPhase = phase
+    this.#watchValue = () => {
+      this.#inFlight--
+      // The hot path touches only this call path, the cache and the handle: the outcome of a
+      // call handed over is counted here, not through the outcome recorder.
+      const cache = this.cache
+      if (phase !== cache.phase) return // admitted in an earlier phase: counts for nothing
+      if (!this.#unbatched) return this.outcomes.success(phase, Number.NaN)
+      let written: MaybePromise<void>
+      try {
+        written = cache.handle.recordSuccess(0)
+      } catch (error) {
+        this.io.failed('recordSuccess', error)
+        return
+      }
+      if (isThenable(written)) this.outcomes.pendingWrite(written, 'recordSuccess')
+    }
+    this.#watchError = (error) => {
+      this.#inFlight--
+      const timedOut = isCircuitTimeoutError(error)
+      if (!timedOut && !this.outcomes.counts(error)) return
+      if (timedOut) this.timeouts++
+      this.lastError = error
+      this.pending.track(this.outcomes.failure(phase, false, Number.NaN))
+    }
   }
 
   #failed<R>(error: unknown, phase: Phase, permit: Permit, started: number, ctx: CallContext | undefined): R | T | Promise<R | T> {

@@ -54,10 +54,7 @@ export class BucketMemoryStorage implements Storage {
   readonly #circuits = new Map<string, BucketCircuit>()
   readonly #listeners = new StatusListeners()
   readonly #idle = new IdleRelease(this.#circuits, (state) => this.#needed(state))
-  readonly #internals: BucketInternals = {
-    second: () => this.#second(),
-    record: (state, outcome, windowMs) => this.#recordInto(state, outcome, windowMs),
-  }
+  readonly #internals: BucketInternals
   // Longest window any count asked about (ms), capped at the ring: counts older than it are not needed.
   #longestWindowMs = 0
   // Scratch space for sums, so counting allocates nothing.
@@ -70,6 +67,8 @@ export class BucketMemoryStorage implements Storage {
     this.#clock = resolved.clock
     const clock = resolved.clock
     this.#second = clock === Date.now ? currentSecond : () => Math.floor(clock() / 1000)
+    // The clock function itself, not a closure over this storage: a handle's write touches no more objects than it must.
+    this.#internals = { second: this.#second, record: (state, outcome, windowMs) => this.#recordInto(state, outcome, windowMs) }
     this.#bucketCount = resolved.bucketCount
     this.bytesPerCircuit = resolved.bucketCount * BYTES_PER_BUCKET
     this.maxWindowMs = resolved.bucketCount * 1000
