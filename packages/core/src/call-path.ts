@@ -1,10 +1,10 @@
 import { Answers } from './answers.js'
 import { Cancelled, attemptsJob } from './attempts.js'
-import type { CallContext, CallOutcome, RejectMessage } from './channels.js'
+import type { CallContext, CallOutcome } from './channels.js'
 import type { CircuitConfig } from './config.js'
 import { Dependencies } from './dependencies.js'
 import type { DependencyLookup } from './dependencies.js'
-import { CircuitBulkheadError, CircuitDependencyError, CircuitOpenError, isCircuitTimeoutError } from './errors.js'
+import { isCircuitTimeoutError } from './errors.js'
 import { HookRunner } from './hooks.js'
 import { isThenable } from './maybe.js'
 import { OutcomeRecorder } from './outcomes.js'
@@ -46,8 +46,6 @@ export class CallPath<T> {
   readonly #config: CircuitConfig
   readonly #permits: ProbePermits
   readonly #dependencies: Dependencies | undefined
-  readonly #rejectOpen: RejectMessage
-  readonly #rejectFull: RejectMessage
   // Nothing can stand between a call's own promise and its caller: no fallback to serve, and
   // no beforeTransition hook that would make a trip asynchronous.
   readonly #mayHandOver: boolean
@@ -83,8 +81,6 @@ export class CallPath<T> {
     this.#hedged = config.hedge !== undefined
     this.#maxConcurrent = config.maxConcurrent
     this.#timeout = config.timeout
-    this.#rejectOpen = Object.freeze({ circuit: name, reason: 'open' })
-    this.#rejectFull = Object.freeze({ circuit: name, reason: 'half_open_full' })
   }
 
   /** The phase a call would be admitted under now (for circuits that depend on this one). */
@@ -114,7 +110,7 @@ export class CallPath<T> {
   /** `plain`: `fn` is the caller's own function, whose promise may be handed to the caller. */
   #start<R>(fn: Protected<R>, ctx: CallContext | undefined, plain: boolean): Promise<R | T> {
     const max = this.#maxConcurrent
-    if (max !== undefined && this.#inFlight >= max) return this.#bulkheadRejected(max, ctx)
+    if (max !== undefined && this.#inFlight >= max) return this.answers.bulkhead(max, ctx)
     if (this.#dependencies !== undefined) return this.#checkDependencies(fn, ctx, plain)
     return this.#read(fn, ctx, plain)
   }
@@ -147,9 +143,7 @@ export class CallPath<T> {
       return Promise.reject(error)
     }
     const go = (dependency: string | undefined): Promise<R | T> =>
-      dependency === undefined
-        ? this.#read(fn, ctx, plain)
-        : this.answers.rejected(new CircuitDependencyError(this.name, dependency), { circuit: this.name, reason: 'dependency' }, ctx)
+      dependency === undefined ? this.#read(fn, ctx, plain) : this.answers.dependency(dependency, ctx)
     return isThenable(blocking) ? blocking.then(go) : go(blocking)
   }
 
@@ -164,9 +158,9 @@ export class CallPath<T> {
       case 'probe':
         return this.#probe(phase as HalfOpenPhase, fn, ctx)
       case 'reject':
-        return this.#openRejected(phase as OpenPhase, ctx)
+        return this.#rejectOpen(phase as OpenPhase, ctx)
       case 'half_open': {
-        if (!mayMove) return this.#openRejected(phase as OpenPhase, ctx)
+        if (!mayMove) return this.#rejectOpen(phase as OpenPhase, ctx)
         const next = this.transitions.to(phase, 'half_open', this.#config.clock())
         return isThenable(next) ? next.then((p) => this.#admit(p, fn, ctx, false, plain)) : this.#admit(next, fn, ctx, false, plain)
       }
@@ -178,7 +172,7 @@ export class CallPath<T> {
     const go = (p: Permit | null): Promise<R | T> => {
       if (p !== null) return this.#execute(fn, phase, p, ctx, false)
       this.#inFlight--
-      return this.answers.rejected((phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, 'half_open_full')), this.#rejectFull, ctx)
+      return this.answers.full(phase, ctx)
     }
     return isThenable(permit) ? permit.then(go) : go(permit)
   }
@@ -289,14 +283,8 @@ export class CallPath<T> {
     return isThenable(counted) ? counted.then(() => this.answers.serve(error, outcome, ctx)) : this.answers.serve(error, outcome, ctx)
   }
 
-  #openRejected<R>(phase: OpenPhase, ctx: CallContext | undefined): Promise<R | T> {
+  #rejectOpen<R>(phase: OpenPhase, ctx: CallContext | undefined): Promise<R | T> {
     this.#inFlight--
-    // One error per opening, reused: it has no stack to capture and its fields do not change.
-    const error = (phase.error ??= new CircuitOpenError(this.name, phase.record.openedAt, phase.held ? 'isolated' : 'open'))
-    return this.answers.rejected(error, phase.held ? { circuit: this.name, reason: 'isolated' } : this.#rejectOpen, ctx)
-  }
-
-  #bulkheadRejected<R>(max: number, ctx: CallContext | undefined): Promise<R | T> {
-    return this.answers.rejected(new CircuitBulkheadError(this.name, max), { circuit: this.name, reason: 'bulkhead' }, ctx)
+    return this.answers.open(phase, ctx)
   }
 }
