@@ -1,7 +1,7 @@
 import type { Storage } from '@breaker/core'
 
-// The contract methods a chain calls; `subscribe`, `ready`, `retain` and `close` never get a signal.
-const ROUTED = new Set<PropertyKey>([
+/** The contract methods a chain routes to its backends; `subscribe`, `ready`, `retain` and `close` never get a signal. */
+export const ROUTED_METHODS = [
   'getStatus',
   'setStatus',
   'compareAndSetStatus',
@@ -15,7 +15,9 @@ const ROUTED = new Set<PropertyKey>([
   'eventLog',
   'clear',
   'clearAll',
-])
+] as const
+
+const ROUTED = new Set<PropertyKey>(ROUTED_METHODS)
 
 /**
  * The backend as seen by one operation that may be abandoned: every contract method is called

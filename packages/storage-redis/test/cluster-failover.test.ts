@@ -10,6 +10,7 @@ import { Cluster, Redis } from 'ioredis'
 import { startFixture } from './helpers/processes.mjs'
 import { startRedisCluster } from './helpers/redis-server.mjs'
 import type { RedisServer } from './helpers/redis-server.mjs'
+import { until } from './helpers/until.js'
 
 // A real Redis Cluster of 3 masters and 3 replicas (node timeout 2 s), started once for this
 // file; nodes are killed with SIGKILL. The child processes import the built dist.
@@ -84,15 +85,6 @@ async function subscribers(port: number, channel: string): Promise<number> {
 }
 
 const portOf = (address: string) => Number(address.split(':')[1]!.split('@')[0])
-
-async function until(condition: () => boolean | Promise<boolean>, limitMs: number, what: string): Promise<number> {
-  const deadline = Date.now() + limitMs
-  while (Date.now() < deadline) {
-    if (await condition()) return Date.now()
-    await sleep(20)
-  }
-  throw new Error(`not within ${limitMs} ms: ${what}`)
-}
 
 describe('RedisStorage through Redis Cluster failures', () => {
   it("detects that the Cluster moved its subscriber when that node dies, so a peer's trip is rejected within stateCacheTtl + 2 s", async () => {

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 import { startFixture } from './helpers/processes.mjs'
 import { startSentinel } from './helpers/redis-server.mjs'
+import { until } from './helpers/until.js'
 
 // A real master, replica and Sentinel (down after 1 s), started once for this file; the master
 // is killed with SIGKILL and Sentinel promotes the replica. The child process imports the built dist.
@@ -28,15 +29,6 @@ function sentinelClient(retryMs: number): Redis {
   const client = new Redis(options as Omit<RedisOptions, 'replyMapping'>)
   client.on('error', () => {})
   return client
-}
-
-async function until(condition: () => boolean | Promise<boolean>, limitMs: number, what: string): Promise<number> {
-  const deadline = Date.now() + limitMs
-  while (Date.now() < deadline) {
-    if (await condition()) return Date.now()
-    await sleep(20)
-  }
-  throw new Error(`not within ${limitMs} ms: ${what}`)
 }
 
 describe('RedisStorage behind Redis Sentinel', () => {
