@@ -57,6 +57,16 @@ const anyDouble = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.NaN
 // A stored backoff or holds word: mostly 0 (absent) or a count, so that valid records stay common; any double now and then.
 const counter = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(), weight: 2 }, { arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 1 }, { arbitrary: anyDouble, weight: 1 })
 
+/** Writes a status record's raw words at byte offset `at`: its code, then epoch, openedAt, updatedAt, backoff, holds. */
+function writeRaw(at: number, code: number, [epoch, openedAt, updatedAt, backoff, holds]: readonly number[]): void {
+  i32()[(at + R.CODE) >> 2] = code
+  f64()[(at + R.EPOCH) >> 3] = epoch!
+  f64()[(at + R.OPENED_AT) >> 3] = openedAt!
+  f64()[(at + R.UPDATED_AT) >> 3] = updatedAt!
+  f64()[(at + R.BACKOFF) >> 3] = backoff!
+  f64()[(at + R.HOLDS) >> 3] = holds!
+}
+
 function expectSafeCount(value: number): void {
   expect(Number.isSafeInteger(value) && value >= 0).toBe(true)
 }
@@ -67,12 +77,7 @@ describe('status slots hold arbitrary bytes', () => {
       fc.property(int32, int32, anyDouble, anyDouble, anyDouble, counter, counter, (version, code, epoch, openedAt, updatedAt, backoff, holds) => {
         const at = slot + S.STATUS + (version & 1) * STATUS_RECORD_BYTES
         i32()[(slot + S.STATUS_VERSION) >> 2] = version
-        i32()[(at + R.CODE) >> 2] = code
-        f64()[(at + R.EPOCH) >> 3] = epoch
-        f64()[(at + R.OPENED_AT) >> 3] = openedAt
-        f64()[(at + R.UPDATED_AT) >> 3] = updatedAt
-        f64()[(at + R.BACKOFF) >> 3] = backoff
-        f64()[(at + R.HOLDS) >> 3] = holds
+        writeRaw(at, code, [epoch, openedAt, updatedAt, backoff, holds])
         reports.length = 0
         const storage = handle()
         try {
@@ -106,12 +111,7 @@ describe('status slots hold arbitrary bytes', () => {
         fc.asyncProperty(int32, anyDouble, anyDouble, anyDouble, counter, counter, async (code, epoch, openedAt, updatedAt, backoff, holds) => {
           const version = (Atomics.load(i32(), (slot + S.STATUS_VERSION) >> 2) + 1) | 0
           const at = slot + S.STATUS + (version & 1) * STATUS_RECORD_BYTES
-          i32()[(at + R.CODE) >> 2] = code
-          f64()[(at + R.EPOCH) >> 3] = epoch
-          f64()[(at + R.OPENED_AT) >> 3] = openedAt
-          f64()[(at + R.UPDATED_AT) >> 3] = updatedAt
-          f64()[(at + R.BACKOFF) >> 3] = backoff
-          f64()[(at + R.HOLDS) >> 3] = holds
+          writeRaw(at, code, [epoch, openedAt, updatedAt, backoff, holds])
           Atomics.store(i32(), (slot + S.STATUS_VERSION) >> 2, version)
           Atomics.add(i32(), H.STATUS_CHANGES, 1)
           notices.length = 0
